@@ -1,0 +1,107 @@
+"""Switchable faults of the simulated server (see the table in ``altabots_async.testing``)."""
+
+from __future__ import annotations
+
+import math
+from typing import Literal, TypeAlias
+
+import anyio
+import attrs
+
+__all__ = ["Faults", "Latency", "ResetForm"]
+
+Latency: TypeAlias = float | tuple[float, float] | None
+ResetForm: TypeAlias = Literal["epoch", "delta", "ms", "epoch_float"]
+
+_RESET_FORMS = ("epoch", "delta", "ms", "epoch_float")
+
+
+def _probability(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{attribute.name} is a probability in [0, 1], got {value!r}")
+
+
+def _latency(instance: object, attribute: attrs.Attribute[Latency], value: Latency) -> None:
+    if value is None:
+        return
+    if isinstance(value, tuple):
+        low, high = value
+        if not 0 <= low <= high or math.isinf(high):
+            raise ValueError(f"latency range must satisfy 0 <= min <= max < inf, got {value!r}")
+    elif not 0 <= value < math.inf:
+        raise ValueError(f"latency must be finite and >= 0, got {value!r}")
+
+
+def _reset_form(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if value not in _RESET_FORMS:
+        raise ValueError(f"reset_form must be one of {_RESET_FORMS}, got {value!r}")
+
+
+def _finite(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if not math.isfinite(value):
+        raise ValueError(f"{attribute.name} must be finite, got {value!r}")
+
+
+def _optional_non_negative(
+    instance: object, attribute: attrs.Attribute[float | None], value: float | None
+) -> None:
+    if value is not None and not 0 <= value < math.inf:
+        raise ValueError(f"{attribute.name} must be None or finite and >= 0, got {value!r}")
+
+
+@attrs.define
+class Faults:
+    """Fault switches of a :class:`~altabots_async.testing.Simulator`.
+
+    Mutable on purpose: a test may flip a switch mid-run (``sim.faults.error_rate = 0.2``);
+    every assignment is validated. Every random choice the simulator makes comes from the one
+    ``random.Random(seed)`` of the simulator, and a draw happens only for a switch that is on,
+    so a run is reproducible from its seed.
+
+    Attributes:
+        latency: None (no delay), a fixed total delay in seconds, or a ``(min, max)`` range drawn
+            uniformly per request. Each request's total is split at a random point into a delay
+            before it is counted and one after it is processed, so concurrent responses come
+            back reordered relative to their arrival.
+        clock_offset: seconds added to the server clock (skew): quota windows, ``Date`` and
+            ``X-RateLimit-Reset`` all use the skewed time.
+        send_date: send the ``Date`` header (IMF-fixdate of server time).
+        reset_form: spelling of ``X-RateLimit-Reset``: ``"epoch"`` (integer Unix seconds, ceil
+            of the window end), ``"delta"`` (integer seconds until the window end, ceil),
+            ``"ms"`` (integer Unix milliseconds) or ``"epoch_float"`` (Unix seconds with
+            three decimals).
+        malformed_headers: probability that a response's rate-limit headers are garbage: each
+            of the three is independently missing, non-numeric or negative.
+        drop_headers: send no ``X-RateLimit-*`` header at all.
+        send_retry_after: send ``Retry-After`` on quota 429s.
+        error_rate: probability of an injected 500 or 503 (JSON ``{"code": 50000, ...}``) after
+            the request was counted; the handler does not run.
+        retry_after_on_503: ``Retry-After`` seconds sent with injected 503s (None: no header).
+        disconnect_rate: probability that, after counting and running the handler ("maybe
+            processed"), the server closes the connection without any response.
+        reset_rate: probability that the server closes the connection before counting (the
+            request is not processed; the client cannot tell it from a disconnect).
+        stall_rate: probability that a processed request's response never comes (until
+            ``stall_seconds`` pass or the client gives up): a read timeout after processing.
+        stall_seconds: how long a stalled response waits (default: forever).
+        hold: when an ``anyio.Event``, every response waits, after processing, until it is set.
+            Bound to the event loop that created it (in-process or ``serve()`` only).
+        connect_error_rate: probability that ``sim.transport()`` raises ``httpx.ConnectError``
+            before the request reaches the app ("never sent"; not logged). In-process only.
+    """
+
+    latency: Latency = attrs.field(default=None, validator=_latency)
+    clock_offset: float = attrs.field(default=0.0, converter=float, validator=_finite)
+    send_date: bool = True
+    reset_form: ResetForm = attrs.field(default="epoch", validator=_reset_form)
+    malformed_headers: float = attrs.field(default=0.0, validator=_probability)
+    drop_headers: bool = False
+    send_retry_after: bool = True
+    error_rate: float = attrs.field(default=0.0, validator=_probability)
+    retry_after_on_503: float | None = attrs.field(default=None, validator=_optional_non_negative)
+    disconnect_rate: float = attrs.field(default=0.0, validator=_probability)
+    reset_rate: float = attrs.field(default=0.0, validator=_probability)
+    stall_rate: float = attrs.field(default=0.0, validator=_probability)
+    stall_seconds: float = attrs.field(default=math.inf)
+    hold: anyio.Event | None = None
+    connect_error_rate: float = attrs.field(default=0.0, validator=_probability)
