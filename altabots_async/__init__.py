@@ -1,0 +1,63 @@
+"""altabots-async: the asyncio client of the AltaBots API, with a header-synced rate-limit
+scheduler that every concurrent caller of one API key shares."""
+
+from ._client import AsyncAltaBots
+from ._exceptions import (
+    AgentDeletedError,
+    AltaBotsError,
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BackendUnavailableError,
+    BadRequestError,
+    ConfigurationError,
+    InsecureTransportError,
+    InsufficientCreditsError,
+    InternalServerError,
+    NotFoundError,
+    PermissionDeniedError,
+    QuotaExhaustedError,
+    RateLimitError,
+    ResponseTooLargeError,
+    ResponseValidationError,
+    StreamError,
+)
+from ._options import NOT_GIVEN, RequestOptions
+from ._response import APIResponse
+from ._transport import RateLimitTransport
+from ._version import __version__
+from .ratelimit import LimiterStatus, Pacing, Quota, RateLimiter, RateLimitHeaders
+
+__all__ = [
+    "NOT_GIVEN",
+    "APIConnectionError",
+    "APIResponse",
+    "APIStatusError",
+    "APITimeoutError",
+    "AgentDeletedError",
+    "AltaBotsError",
+    "AsyncAltaBots",
+    "AuthenticationError",
+    "BackendUnavailableError",
+    "BadRequestError",
+    "ConfigurationError",
+    "InsecureTransportError",
+    "InsufficientCreditsError",
+    "InternalServerError",
+    "LimiterStatus",
+    "NotFoundError",
+    "Pacing",
+    "PermissionDeniedError",
+    "Quota",
+    "QuotaExhaustedError",
+    "RateLimitError",
+    "RateLimitHeaders",
+    "RateLimitTransport",
+    "RateLimiter",
+    "RequestOptions",
+    "ResponseTooLargeError",
+    "ResponseValidationError",
+    "StreamError",
+    "__version__",
+]

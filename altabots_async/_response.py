@@ -1,0 +1,189 @@
+"""Reading responses: capped bodies, both success envelopes, both error envelopes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Generic, TypeVar
+
+import httpx
+
+from ._constants import MAX_ERROR_EXCERPT
+from ._convert import structure
+from ._exceptions import (
+    APIStatusError,
+    ResponseTooLargeError,
+    ResponseValidationError,
+    error_class_for,
+)
+from ._transport import RATE_LIMIT_EXTENSION, RETRIES_EXTENSION
+from .ratelimit._headers import RateLimitHeaders
+
+T = TypeVar("T")
+
+_SUCCESS_CODES = frozenset({0, 200})
+_ENVELOPE_KEYS = frozenset({"data", "meta", "links", "code", "message", "msg", "success"})
+
+
+async def read_capped(response: httpx.Response, max_bytes: int) -> bytes:
+    """Read a streamed body, failing once more than ``max_bytes`` have been decoded."""
+    length = response.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > max_bytes:
+        await response.aclose()
+        raise ResponseTooLargeError(f"response body of {length} bytes exceeds {max_bytes}")
+    chunks: list[bytes] = []
+    total = 0
+    try:
+        async for chunk in response.aiter_bytes():
+            total += len(chunk)
+            if total > max_bytes:
+                raise ResponseTooLargeError(
+                    f"response body exceeds {max_bytes} bytes once decoded"
+                )
+            chunks.append(chunk)
+    finally:
+        await response.aclose()
+    return b"".join(chunks)
+
+
+def _excerpt(content: bytes) -> str:
+    text = content[:MAX_ERROR_EXCERPT].decode("utf-8", "replace")
+    return " ".join(text.split())[:500]
+
+
+def decode_json(content: bytes) -> tuple[Any, bool]:
+    """(value, ok): the decoded JSON, or (None, False) for an empty or non-JSON body."""
+    if not content.strip():
+        return None, False
+    try:
+        return json.loads(content), True
+    except (ValueError, RecursionError):
+        return None, False
+
+
+def find_error(body: Any) -> tuple[int | str | None, str | None] | None:
+    """(code, message) when a decoded body is an error envelope, else None.
+
+    Two shapes: ``{"error": {"code", "message", "status"}}`` (the overview) and a top-level
+    integer ``code`` other than 0/200 with ``message`` or ``msg`` (the endpoint pages).
+    """
+    if not isinstance(body, dict):
+        return None
+    error = body.get("error")
+    if isinstance(error, dict):
+        code = error.get("code")
+        message = error.get("message")
+        return (
+            code if isinstance(code, int | str) and not isinstance(code, bool) else None,
+            message if isinstance(message, str) else None,
+        )
+    if isinstance(error, str) and "data" not in body:
+        return None, error
+    code = body.get("code")
+    if isinstance(code, bool):
+        return None
+    if isinstance(code, str) and code.isdigit():
+        code = int(code)
+    if isinstance(code, int) and code not in _SUCCESS_CODES:
+        message = body.get("message", body.get("msg"))
+        if message is None and "data" in body:
+            return None
+        return code, message if isinstance(message, str) else None
+    return None
+
+
+def unwrap(body: Any) -> Any:
+    """The payload of a success body: ``data`` of an envelope, else the body itself."""
+    if isinstance(body, dict) and "data" in body and set(body) <= _ENVELOPE_KEYS:
+        return body["data"]
+    return body
+
+
+def raise_for_body(
+    response: httpx.Response, content: bytes, body: Any, is_json: bool
+) -> None:
+    """Raise the mapped APIStatusError if the response is an error (by status or body)."""
+    status = response.status_code
+    found = find_error(body) if is_json else None
+    if found is None and status < 400:
+        return
+    request_id = response.headers.get("x-request-id") or response.headers.get("request-id")
+    method = response.request.method if response._request is not None else None
+    path = response.request.url.path if response._request is not None else None
+    if found is not None:
+        code, message = found
+    elif is_json:
+        code, message = None, _excerpt(content)
+    else:
+        code, message = None, ("(non-JSON body) " + _excerpt(content)) if content else "(empty body)"
+    effective_status = status if status >= 400 else 400
+    cls = error_class_for(effective_status, code)
+    raise cls(
+        message or "",
+        status_code=status,
+        code=code,
+        request_id=request_id,
+        body=body if is_json else None,
+        method=method,
+        path=path,
+        response=response,
+    )
+
+
+class APIResponse(Generic[T]):
+    """The raw side of a call: status, headers, rate-limit info, and the parsed model.
+
+    Returned by ``client.<resource>.with_raw_response.<method>(...)``.
+    """
+
+    def __init__(
+        self,
+        http_response: httpx.Response,
+        content: bytes,
+        body: Any,
+        cast_to: type[T] | None,
+    ) -> None:
+        self.http_response = http_response
+        self.content = content
+        self.body = body
+        self._cast_to = cast_to
+
+    @property
+    def status_code(self) -> int:
+        """The HTTP status."""
+        return self.http_response.status_code
+
+    @property
+    def headers(self) -> httpx.Headers:
+        """The response headers."""
+        return self.http_response.headers
+
+    @property
+    def rate_limit(self) -> RateLimitHeaders | None:
+        """The parsed ``X-RateLimit-*`` / ``Retry-After`` / ``Date`` headers."""
+        info = self.http_response.extensions.get(RATE_LIMIT_EXTENSION)
+        return info if isinstance(info, RateLimitHeaders) else None
+
+    @property
+    def retries_taken(self) -> int:
+        """How many transparent retries the scheduler made for this call."""
+        value = self.http_response.extensions.get(RETRIES_EXTENSION, 0)
+        return value if isinstance(value, int) else 0
+
+    def parse(self) -> T:
+        """The body structured into the call's model."""
+        if self._cast_to is None:
+            raise ResponseValidationError("this call has no model", body=self.body)
+        return structure(unwrap(self.body), self._cast_to)
+
+    def __repr__(self) -> str:
+        return f"<APIResponse [{self.status_code}] {self.http_response.request.url.path}>"
+
+
+def ensure_ok(response: APIResponse[Any]) -> None:
+    """Raise unless ``response`` is a success (used by the request path)."""
+    raise_for_body(
+        response.http_response, response.content, response.body, response.body is not None
+    )
+
+
+__all__ = ["APIResponse", "APIStatusError", "decode_json", "find_error", "read_capped", "unwrap"]
