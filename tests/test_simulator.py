@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import re
+import signal
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 
 import anyio
 import httpx
@@ -728,3 +733,36 @@ def test_public_names() -> None:
         assert hasattr(testing, name)
     assert Simulator.__module__ == "altabots_async.testing"
     assert repr(Plan.FREE).startswith("Plan(")
+
+
+def test_cli_serves_in_its_own_process() -> None:
+    """python -m altabots_async.testing prints its URL, enforces the plan and stops on SIGINT."""
+    package_root = str(Path(testing.__file__).resolve().parents[2])
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([package_root, os.environ.get("PYTHONPATH", "")]),
+    }
+    command = [
+        sys.executable, "-m", "altabots_async.testing", "--port", "0", "--key", KEY,
+        "--plan", "enterprise:1:3600", "--window-anchor", "first_request",
+    ]  # fmt: skip
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)  # noqa: S603
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline().strip()
+        assert line.startswith("ALTABOTS_SIMULATOR_URL=http://127.0.0.1:")
+        base_url = line.partition("=")[2]
+        with httpx.Client(base_url=base_url, timeout=10) as http:
+            ok = http.get("/v1/bot/detail", headers=AUTH)
+            limited = http.get("/v1/bot/detail", headers=AUTH)
+            stats = http.get("/__simulator__/stats").json()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        returncode = proc.wait(timeout=10)
+        proc.stdout.close()  # type: ignore[union-attr]
+
+    assert ok.status_code == 200
+    assert ok.headers["x-ratelimit-limit"] == "1"
+    assert limited.status_code == 429
+    assert stats["over_quota"] == 1
+    assert returncode == 0

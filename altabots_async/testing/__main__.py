@@ -83,7 +83,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     sock = _bind(args.host, args.port)
     server = _make_server(sim, args.log_level)
     print(f"ALTABOTS_SIMULATOR_URL={_base_url(sock)}", flush=True)
-    server.run(sockets=[sock])
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn re-raises the SIGINT it handled, after a clean shutdown
+        pass
+    finally:
+        sock.close()
     return 0
 
 

@@ -63,6 +63,7 @@ def _bind(host: str, port: int) -> socket.socket:
     except OSError:
         sock.close()
         raise
+    sock.listen(2048)  # connections made before uvicorn accepts wait in the backlog
     sock.set_inheritable(True)
     return sock
 
