@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 import random
+import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from email.utils import formatdate
@@ -131,6 +132,9 @@ class Simulator:
         self._seq = itertools.count()
         self._generation = 0
         self._abort_hook: AbortHook | None = None
+        # Guards quota and log against a test thread poking a simulator served by
+        # serve_in_thread(); held only in short synchronous sections.
+        self._lock = threading.RLock()
         for key, plan in (keys or {}).items():
             self.add_key(key, plan)
 
@@ -204,26 +208,29 @@ class Simulator:
         """
         key_id = fingerprint(api_key)
         now = self.now()
-        taken, snap = self._quota.consume(key_id, self._plans[key_id], now, n)
-        for _ in range(taken):
-            seq = next(self._seq)
-            record = RequestRecord(
-                seq, now, key_id, "OUTSIDE", "", "", 200, snap.window_start, True, False
-            )
-            self.log.append(record)
+        with self._lock:
+            taken, snap = self._quota.consume(key_id, self._plans[key_id], now, n)
+            for _ in range(taken):
+                seq = next(self._seq)
+                record = RequestRecord(
+                    seq, now, key_id, "OUTSIDE", "", "", 200, snap.window_start, True, False
+                )
+                self.log.append(record)
         return taken
 
     def refill(self, api_key: str | None = None) -> None:
         """Forget the current window of ``api_key`` (every key when None): a server-side reset."""
-        self._quota.reset(None if api_key is None else fingerprint(api_key))
+        with self._lock:
+            self._quota.reset(None if api_key is None else fingerprint(api_key))
 
     def reset(self) -> None:
         """Clear quota windows, the log and the simulated state (keys, routes, faults stay)."""
-        self._quota.reset()
-        self.log.clear()
-        self.state.reset()
-        self._seq = itertools.count()
-        self._generation += 1
+        with self._lock:
+            self._quota.reset()
+            self.log.clear()
+            self.state.reset()
+            self._seq = itertools.count()
+            self._generation += 1
 
     # --- log helpers -----------------------------------------------------------------------
 
@@ -325,13 +332,15 @@ class Simulator:
 
     def _append(self, record: RequestRecord) -> Callable[..., None]:
         """Log ``record`` now; return an updater for its status and fault once answered."""
-        self.log.append(record)
-        generation = self._generation
-        index = len(self.log) - 1
+        with self._lock:
+            self.log.append(record)
+            generation = self._generation
+            index = len(self.log) - 1
 
         def update(**changes: Any) -> None:
-            if self._generation == generation and self.log[index] is record:
-                self.log[index] = attrs.evolve(record, **changes)
+            with self._lock:
+                if self._generation == generation and self.log[index] is record:
+                    self.log[index] = attrs.evolve(record, **changes)
 
         return update
 
@@ -373,7 +382,8 @@ class Simulator:
             await self._drop_connection(scope, receive)
             return
 
-        counted, snap = self._quota.try_count(key_id, plan, now)
+        with self._lock:
+            counted, snap = self._quota.try_count(key_id, plan, now)
         if not counted:
             update = self._append(record(None, snap.window_start, counted=False, over_quota=True))
             headers = request_id + self._rate_headers(snap, now)
