@@ -313,8 +313,8 @@ class Core:
             _, _, waiter = heapq.heappop(deadlines)
             if waiter.state == "queued":
                 waiter.state = "rejected"
-                waiter.rejected_until = self.estimate(now, waiter.priority)
                 self._unqueue(waiter)
+                waiter.rejected_until = self.estimate(now, waiter.priority)
                 self.stats.rejected += 1
                 rejected.append(waiter)
         while True:
@@ -353,8 +353,11 @@ class Core:
         )
         if self.synced and self.reset_at is not None and per_window > 0:
             windows = math.ceil(need / per_window)
-            period = self.period if self.period is not None else math.inf
-            return max(start, self.reset_at + (windows - 1) * period)
+            if windows == 1:
+                return max(start, self.reset_at)
+            if self.period is None:
+                return math.inf
+            return max(start, self.reset_at + (windows - 1) * self.period)
         if not self.synced and self.period is not None and self._log:
             if need <= len(self._log):
                 return max(start, self._log[need - 1] + self.period)
