@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 import os
@@ -766,3 +767,98 @@ def test_cli_serves_in_its_own_process() -> None:
     assert limited.status_code == 429
     assert stats["over_quota"] == 1
     assert returncode == 0
+
+
+# --- the in-process transport -----------------------------------------------------------------
+
+
+@pytest.mark.anyio
+# httpx's own stream wrappers are async generators that trio reports when a read stops early.
+@pytest.mark.filterwarnings("ignore:Async generator 'httpx.:ResourceWarning")
+async def test_transport_streams_endless_responses(sim: Simulator) -> None:
+    """sim.transport() streams chunks as sent, so an endless SSE stream can be read and closed."""
+    produced: list[int] = []
+
+    async def endless() -> AsyncIterator[bytes]:
+        n = 0
+        while True:
+            produced.append(n)
+            yield f"data: {n}\n\n".encode()
+            n += 1
+
+    @sim.route("GET", "/v1/endless")
+    async def stream(ctx: Context) -> Response:
+        return Response.stream(endless())
+
+    with anyio.fail_after(5):
+        async with httpx.AsyncClient(transport=sim.transport(), base_url="http://sim") as http:
+            async with http.stream("GET", "/v1/endless", headers=AUTH) as response:
+                assert response.headers["x-ratelimit-remaining"] == "4"
+                chunks = []
+                async with contextlib.aclosing(response.aiter_raw()) as raw:
+                    async for chunk in raw:
+                        chunks.append(chunk)
+                        if len(chunks) == 3:
+                            break
+            assert (await get(http)).status_code == 200
+
+    assert chunks == [b"data: 0\n\n", b"data: 1\n\n", b"data: 2\n\n"]
+    assert len(produced) < 40  # the stream stopped once the client went away
+
+
+@pytest.mark.anyio
+async def test_transport_cancelled_request_still_reaches_server(clock: FakeClock) -> None:
+    """A caller cancelled while its request is in transit does not un-send it: it is counted."""
+    sim = Simulator(
+        {KEY: Plan.enterprise(5, 2.0)},
+        clock=clock,
+        sleep=clock.sleep,
+        faults=Faults(latency=1.0),
+        seed=1,
+    )
+    with anyio.fail_after(5):
+        async with httpx.AsyncClient(transport=sim.transport(), base_url="http://sim") as http:
+            with anyio.CancelScope() as scope:
+
+                async def cancel_when_blocked() -> None:
+                    await anyio.wait_all_tasks_blocked()
+                    scope.cancel()
+
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(cancel_when_blocked)
+                    await get(http)
+            assert scope.cancelled_caught
+            assert sim.log == []  # still in transit
+            clock.advance(1.0)  # it arrives and is counted ...
+            await anyio.wait_all_tasks_blocked()
+            clock.advance(1.0)  # ... and its answer leaves, to nobody
+            await anyio.wait_all_tasks_blocked()
+
+    assert [(r.counted, r.status) for r in sim.log] == [(True, 200)]
+
+
+@pytest.mark.anyio
+async def test_transport_surfaces_handler_bugs(sim: Simulator) -> None:
+    """An exception in a handler reaches the caller as itself, not as a task-group error."""
+
+    @sim.route("GET", "/v1/bug")
+    async def bug(ctx: Context) -> Response:
+        raise ZeroDivisionError("handler bug")
+
+    async with httpx.AsyncClient(transport=sim.transport(), base_url="http://sim") as http:
+        with pytest.raises(ZeroDivisionError):
+            await get(http, "/v1/bug")
+        assert (await get(http)).status_code == 200
+
+
+@pytest.mark.anyio
+async def test_transport_without_context_manager(sim: Simulator) -> None:
+    """Used without async with, the transport still works (buffered, like ASGITransport)."""
+    transport = sim.transport()
+    request = httpx.Request("GET", "http://sim/v1/bot/detail", headers=AUTH)
+
+    response = await transport.handle_async_request(request)
+    await response.aread()
+
+    assert response.status_code == 200
+    assert response.json()["bot_type"] == "QuestionAnswer"

@@ -71,8 +71,9 @@ from ._http import Context, HTTPError, Request, Response, Router, RouteTable
 from ._log import RequestRecord
 from ._plan import Plan
 from ._quota import QuotaSnapshot
-from ._serve import SimulatorTransport, serve, serve_in_thread
+from ._serve import serve, serve_in_thread
 from ._state import KeyStore, SimState
+from ._transport import SimulatorTransport
 
 __all__ = [
     "ADMIN_PREFIX",

@@ -23,7 +23,7 @@ from ._quota import QuotaBook, QuotaSnapshot, WindowAnchor
 from ._state import SimState, fingerprint
 
 if TYPE_CHECKING:
-    from ._serve import SimulatorTransport
+    from ._transport import SimulatorTransport
 
 __all__ = ["ADMIN_PREFIX", "MAX_REQUEST_BODY", "SimulatedDisconnect", "Simulator"]
 
@@ -185,7 +185,7 @@ class Simulator:
 
         See :class:`~altabots_async.testing.SimulatorTransport`.
         """
-        from ._serve import SimulatorTransport  # httpx stays out of the app module
+        from ._transport import SimulatorTransport  # httpx stays out of the app module
 
         return SimulatorTransport(self)
 
@@ -291,7 +291,9 @@ class Simulator:
             raise RuntimeError(f"the AltaBots simulator serves HTTP only, not {scope['type']!r}")
         body = await _read_body(receive)
         if body is None:
-            await self._send(send, Response.error(413, 40000, "Request body too large"), [])
+            await self._send(
+                send, receive, Response.error(413, 40000, "Request body too large"), []
+            )
             return
         headers: dict[str, str] = {}
         for raw_name, raw_value in scope.get("headers", []):
@@ -306,7 +308,7 @@ class Simulator:
             body=body,
         )
         if self.admin and request.path.startswith(ADMIN_PREFIX):
-            await self._send(send, self._admin(request), [])
+            await self._send(send, receive, self._admin(request), [])
             return
         await self._serve_request(scope, receive, send, request)
 
@@ -374,7 +376,7 @@ class Simulator:
 
         if key_id is None or plan is None:
             self._append(record(401, None, counted=False, over_quota=False))
-            await self._respond(send, Response.json(_AUTH_FAILED, 401), request_id, after)
+            await self._respond(send, receive, Response.json(_AUTH_FAILED, 401), request_id, after)
             return
 
         if self._hit(faults.reset_rate):
@@ -400,7 +402,7 @@ class Simulator:
                     "status": 429,
                 }
             }
-            await self._respond(send, Response.json(envelope, 429), headers, after)
+            await self._respond(send, receive, Response.json(envelope, 429), headers, after)
             update(status=429)
             return
 
@@ -410,7 +412,9 @@ class Simulator:
             headers = request_id + self._rate_headers(snap, now)
             if status == 503 and faults.retry_after_on_503 is not None:
                 headers.append(("retry-after", _seconds_text(faults.retry_after_on_503)))
-            await self._respond(send, Response.json(_INTERNAL_ERROR, status), headers, after)
+            await self._respond(
+                send, receive, Response.json(_INTERNAL_ERROR, status), headers, after
+            )
             update(status=status, fault="error")
             return
 
@@ -433,7 +437,7 @@ class Simulator:
         if malformed:
             fault = "malformed_headers"
         headers = request_id + rate_headers
-        await self._respond(send, response, headers, after)
+        await self._respond(send, receive, response, headers, after)
         update(status=response.status, fault=fault)
 
     async def _dispatch(self, request: Request, key_id: str, now: float) -> Response:
@@ -482,16 +486,32 @@ class Simulator:
         return garbled, True
 
     async def _respond(
-        self, send: Send, response: Response, headers: list[tuple[str, str]], after: float
+        self,
+        send: Send,
+        receive: Receive,
+        response: Response,
+        headers: list[tuple[str, str]],
+        after: float,
     ) -> None:
         if after > 0:
             await self.sleep(after)
         hold = self.faults.hold
         if hold is not None:
             await hold.wait()
-        await self._send(send, response, headers)
+        await self._send(send, receive, response, headers)
 
-    async def _send(self, send: Send, response: Response, extra: list[tuple[str, str]]) -> None:
+    async def _send(
+        self, send: Send, receive: Receive, response: Response, extra: list[tuple[str, str]]
+    ) -> None:
+        """Send ``response``; a client that went away ends it quietly (it was answered)."""
+        try:
+            await self._send_unguarded(send, receive, response, extra)
+        except OSError:  # ASGI servers raise OSError subclasses on a closed connection
+            return
+
+    async def _send_unguarded(
+        self, send: Send, receive: Receive, response: Response, extra: list[tuple[str, str]]
+    ) -> None:
         headers = [*response.headers, *extra]
         if self.faults.send_date:
             headers.append(("date", formatdate(self.now(), usegmt=True)))
@@ -502,10 +522,27 @@ class Simulator:
         if response.chunks is None:
             await send({"type": "http.response.body", "body": response.body, "more_body": False})
             return
-        async for chunk in response.chunks:
-            if chunk:
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
+        chunks = response.chunks
+        try:
+            async with anyio.create_task_group() as tg:
+
+                async def stop_on_disconnect() -> None:
+                    while (await receive())["type"] != "http.disconnect":
+                        pass
+                    tg.cancel_scope.cancel()  # the client left: stop producing
+
+                tg.start_soon(stop_on_disconnect)
+                async for chunk in chunks:
+                    if chunk:
+                        message = {"type": "http.response.body", "body": chunk, "more_body": True}
+                        await send(message)
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+                tg.cancel_scope.cancel()
+        finally:
+            aclose = getattr(chunks, "aclose", None)
+            if aclose is not None:
+                with anyio.CancelScope(shield=True):
+                    await aclose()
 
     async def _drop_connection(self, scope: Scope, receive: Receive) -> None:
         """Close the connection without a response: abort the socket if served, else raise."""

@@ -1,4 +1,4 @@
-"""Serving the simulator on loopback with uvicorn, and an in-process httpx transport."""
+"""Serving the simulator on loopback with uvicorn (in the loop, in a thread, or as a process)."""
 
 from __future__ import annotations
 
@@ -12,46 +12,17 @@ from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any
 
 import anyio
-import httpx
 import sniffio
 
-from ._app import Scope, SimulatedDisconnect, Simulator
+from ._app import Scope, Simulator
 
 if TYPE_CHECKING:
     import uvicorn
 
-__all__ = ["SimulatorTransport", "serve", "serve_in_thread"]
+__all__ = ["serve", "serve_in_thread"]
 
 _STARTUP_TIMEOUT = 10.0
 _SHUTDOWN_TIMEOUT = 5.0
-
-
-class SimulatorTransport(httpx.ASGITransport):
-    """``httpx.ASGITransport`` over a :class:`Simulator` that fails like a network would.
-
-    A simulated disconnect or reset becomes ``httpx.RemoteProtocolError`` (what httpx raises
-    when a server closes without a response), and ``faults.connect_error_rate`` raises
-    ``httpx.ConnectError`` before the request reaches the app. Get one with ``sim.transport()``
-    or build it directly; ``client=`` sets the ASGI client address.
-    """
-
-    def __init__(self, sim: Simulator, client: tuple[str, int] = ("127.0.0.1", 123)) -> None:
-        """Wrap ``sim``."""
-        super().__init__(app=sim, client=client)
-        self.sim = sim
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """Send ``request`` to the app, mapping simulated network failures to httpx errors."""
-        sim = self.sim
-        rate = sim.faults.connect_error_rate
-        if rate > 0 and sim.rng.random() < rate:
-            raise httpx.ConnectError("simulated fault: connection refused", request=request)
-        try:
-            return await super().handle_async_request(request)
-        except SimulatedDisconnect as exc:
-            raise httpx.RemoteProtocolError(
-                "Server disconnected without sending a response.", request=request
-            ) from exc
 
 
 def _bind(host: str, port: int) -> socket.socket:
