@@ -14,10 +14,26 @@ Use it in-process::
         ...
     assert sim.over_quota_count() == 0
 
-or on a loopback port: ``async with serve(sim) as base_url: ...``,
+``sim.transport()`` (:class:`SimulatorTransport`) streams responses chunk by chunk inside
+``async with httpx.AsyncClient(...)``, keeps a request "sent" when its caller is cancelled, and
+turns simulated disconnects into ``httpx.RemoteProtocolError``; plain
+``httpx.ASGITransport(app=sim)`` works too (buffered; disconnects raise
+:class:`SimulatedDisconnect`). :class:`FakeClock` is a virtual clock: pass it as ``clock=`` and
+its ``sleep`` as ``sleep=`` so quota windows and injected latency follow virtual time.
+
+Or serve it on a loopback port: ``async with serve(sim) as base_url: ...``,
 ``with serve_in_thread(sim) as base_url: ...``, or as its own process::
 
     python -m altabots_async.testing --port 8000 --key sk-test --plan enterprise:100:2
+
+Out of process, the admin API (no auth, not counted, not logged) reads and steers it:
+``GET /__simulator__/stats``, ``GET /__simulator__/log``, ``POST /__simulator__/consume``
+``{"key", "n"}``, ``POST /__simulator__/refill``, ``POST /__simulator__/reset`` and
+``POST /__simulator__/faults`` (a JSON object of switches to set).
+
+Endpoints live in ``altabots_async/testing/_endpoints/<category>.py`` (see that package's
+docstring); handlers are ``async def handler(ctx: Context) -> Response`` and keep per-key state
+in ``ctx.store``. Add one ad hoc with ``@sim.route("GET", "/v1/path")``.
 
 Quota rules: a window starts at ``floor(now / period) * period`` (``window_anchor="epoch"``)
 or at the first request after the previous window closed (``"first_request"``). A request
