@@ -10,7 +10,9 @@ from altabots_async import Quota
 from altabots_async.ratelimit._core import Core, Observation, Pacing, Permit
 
 
-def obs(remaining: int, reset: float, *, limit: int = 10, status: int = 200, **kw: float) -> Observation:
+def obs(
+    remaining: int, reset: float, *, limit: int = 10, status: int = 200, **kw: float
+) -> Observation:
     """An observation of a server whose window ends at ``reset`` (server clock = ours)."""
     return Observation(
         status=status, limit=limit, remaining=remaining, reset_at=reset, window=reset, **kw

@@ -415,8 +415,6 @@ class Core:
         self.in_flight.pop(permit.seq, None)
         if permit.seq in self.pending:
             permit.done_mark = self._seq
-        if self.probe and not self.synced and permit.seq == 1:
-            self.no_headers = True
 
     def observe(self, permit: Permit | None, obs: Observation, now: float) -> None:
         """A response came back for ``permit`` (None: an unsolicited observation)."""
