@@ -37,12 +37,6 @@ AUTH = {"Authorization": f"Bearer {KEY}"}
 START = 1_700_000_000.0  # a multiple of 2: epoch-aligned windows start exactly here
 
 
-@pytest.fixture(params=["asyncio", "trio"])
-def anyio_backend(request: pytest.FixtureRequest) -> str:
-    """Run every async test on asyncio and on trio."""
-    return str(request.param)
-
-
 @pytest.fixture
 def clock() -> FakeClock:
     """A virtual clock at START."""

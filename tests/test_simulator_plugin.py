@@ -17,12 +17,6 @@ if not any(ep.value == PLUGIN for ep in entry_points(group="pytest11")):
     pytest_plugins = [PLUGIN]
 
 
-@pytest.fixture(params=["asyncio", "trio"])
-def anyio_backend(request: pytest.FixtureRequest) -> str:
-    """Run every async test on asyncio and on trio."""
-    return str(request.param)
-
-
 @pytest.mark.anyio
 async def test_plugin_fixtures(
     altabots_simulator: Simulator, altabots_clock: FakeClock, altabots_api_key: str

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import copy
-
 from .._http import Context, Response, RouteTable
 
 __all__ = ["routes"]
@@ -24,4 +22,4 @@ async def bot_detail(ctx: Context) -> Response:
     store = ctx.store
     if store.agent_deleted:
         return agent_deleted()
-    return Response.json(copy.deepcopy(store.agent))
+    return Response.json(store.agent)  # serialized now: later edits do not leak in
