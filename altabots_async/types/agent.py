@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import attrs
 
 from .._convert import StrList
@@ -31,3 +33,79 @@ class Agent:
     irrelevant_questions: bool | None = None
     question_limit: int | None = None
     long_term_memory: bool | None = None
+
+
+@attrs.frozen
+class ApiKeyInfo:
+    """What ``GET /v1/api-key/verify`` says about the key (field names unconfirmed).
+
+    ``type`` is the entity kind (``"agent"`` or ``"workflow"``); the id may come as ``id``,
+    ``bot_id`` or ``workflow_id``: :attr:`entity_id` picks whichever is present.
+    """
+
+    type: str | None = None
+    id: str | None = None
+    bot_id: str | None = None
+    workflow_id: str | None = None
+    valid: bool | None = None
+
+    @property
+    def entity_id(self) -> str | None:
+        """The agent or workflow id the key belongs to."""
+        return self.id or self.bot_id or self.workflow_id
+
+
+@attrs.frozen
+class Version:
+    """One version of an agent or workflow (``GET /v1/{agent,workflow}/version/list``).
+
+    ``create_time`` and ``release_time`` are epoch milliseconds (``release_time`` empty or
+    missing until released).
+    """
+
+    version: str
+    id: str | None = None
+    bot_id: str | None = None
+    version_desc: str | None = None
+    version_status: str | None = None
+    create_time: int | None = None
+    release_time: Any = None  # epoch ms, or "" before release
+    creator_email: str | None = None
+
+
+@attrs.frozen
+class VersionImport:
+    """The draft version made from an imported ``.bot`` / ``.flow`` file."""
+
+    version: str | None = None
+    bot_id: str | None = attrs.field(default=None, alias="botId")
+    bot_type: str | None = attrs.field(default=None, alias="botType")
+    warning: Any = None
+
+
+@attrs.frozen
+class VersionRelease:
+    """The outcome of publishing a version."""
+
+    version: str | None = None
+    previous_version: str | None = None
+
+
+@attrs.frozen
+class VersionRollback:
+    """The outcome of a rollback: ``source_version`` copied to ``new_version``."""
+
+    source_version: str | None = None
+    new_version: str | None = None
+    created: bool | None = None
+    released: bool | None = None
+    warnings: list[str] = attrs.field(factory=list)
+
+
+@attrs.frozen
+class Skill:
+    """A private Skill of a LoopAgent (create / update)."""
+
+    skill_id: str
+    name: str | None = None
+    version: str | None = None

@@ -1,0 +1,14 @@
+"""Models of the Speech category (REFERENCE §4.10, endpoints 62-63)."""
+
+from __future__ import annotations
+
+import attrs
+
+__all__ = ["Transcription"]
+
+
+@attrs.frozen
+class Transcription:
+    """The text recognised in an audio file."""
+
+    text: str
