@@ -41,6 +41,12 @@ from .ratelimit._quota import Quota
 from .ratelimit.backends._base import LimiterStatus
 from .resources._base import RAW_RESPONSE
 from .resources.agent import AgentResource
+from .resources.analytics import AnalyticsResource
+from .resources.databases import DatabasesResource
+from .resources.knowledge import KnowledgeBaseResource
+from .resources.speech import SpeechResource
+from .resources.users import UsersResource
+from .resources.workflows import WorkflowsResource
 
 T = TypeVar("T")
 TransportChoice = Literal["auto", "httpx", "aiohttp"]
@@ -101,6 +107,12 @@ class AsyncAltaBots:
     """
 
     agent: AgentResource
+    knowledge_base: KnowledgeBaseResource
+    analytics: AnalyticsResource
+    users: UsersResource
+    workflows: WorkflowsResource
+    databases: DatabasesResource
+    speech: SpeechResource
 
     def __init__(
         self,
@@ -172,6 +184,12 @@ class AsyncAltaBots:
 
     def _bind_resources(self) -> None:
         self.agent = AgentResource(self)
+        self.knowledge_base = KnowledgeBaseResource(self)
+        self.analytics = AnalyticsResource(self)
+        self.users = UsersResource(self)
+        self.workflows = WorkflowsResource(self)
+        self.databases = DatabasesResource(self)
+        self.speech = SpeechResource(self)
 
     # ------------------------------------------------------------------ lifecycle
 
