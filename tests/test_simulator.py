@@ -858,3 +858,34 @@ async def test_transport_without_context_manager(sim: Simulator) -> None:
 
     assert response.status_code == 200
     assert response.json()["bot_type"] == "QuestionAnswer"
+
+
+@pytest.mark.anyio
+async def test_retry_after_as_http_date(
+    http: httpx.AsyncClient, sim: Simulator, clock: FakeClock
+) -> None:
+    """retry_after_form="http_date" sends the window end as an IMF-fixdate in server time."""
+    sim.faults.retry_after_form = "http_date"
+    sim.faults.clock_offset = 30.0
+    sim.consume(KEY, 5)
+    clock.advance(0.5)
+
+    response = await get(http)
+
+    assert response.status_code == 429
+    assert parsedate_to_datetime(response.headers["retry-after"]).timestamp() == START + 32
+
+
+@pytest.mark.anyio
+async def test_compression_bomb(http: httpx.AsyncClient, sim: Simulator) -> None:
+    """compression_bomb=1 sends a small gzip body that inflates to compression_bomb_size."""
+    sim.faults.compression_bomb = 1.0
+    sim.faults.compression_bomb_size = 3 * 1024 * 1024 + 5
+
+    response = await get(http)
+
+    assert response.headers["content-encoding"] == "gzip"
+    assert int(response.headers["content-length"]) < 64 * 1024
+    assert response.content == bytes(3 * 1024 * 1024 + 5)
+    assert sim.log[0].fault == "compression_bomb"
+    assert sim.log[0].counted

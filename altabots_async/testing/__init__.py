@@ -60,6 +60,7 @@ switch                 default             effect
                                            missing, non-numeric or negative
 ``drop_headers``       ``False``           no ``X-RateLimit-*`` headers at all
 ``send_retry_after``   ``True``            ``Retry-After`` on quota 429s
+``retry_after_form``   ``"seconds"``       ``Retry-After`` as ``seconds`` or ``http_date``
 ``error_rate``         ``0.0``             probability of a 500/503 ``{"code": 50000, ...}``
                                            after counting (handler not run)
 ``retry_after_on_503`` ``None``            ``Retry-After`` seconds on injected 503s
@@ -72,6 +73,8 @@ switch                 default             effect
 ``hold``               ``None``            an ``anyio.Event``: responses wait until it is set
 ``connect_error_rate`` ``0.0``             ``sim.transport()`` only: ``httpx.ConnectError``
                                            before the app sees the request
+``compression_bomb``   ``0.0``             probability a successful body becomes gzip that
+                                           inflates to ``compression_bomb_size`` (64 MiB)
 =====================  ==================  =======================================================
 
 ``sim.consume(key, n)`` is the outside consumer: it eats ``n`` of the current window's quota

@@ -7,6 +7,7 @@ import math
 import random
 import threading
 import time
+import zlib
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from email.utils import formatdate
 from typing import TYPE_CHECKING, Any, TypeAlias
@@ -64,6 +65,24 @@ def _seconds_text(value: float) -> str:
     if float(value).is_integer():
         return str(int(value))
     return f"{value:.3f}".rstrip("0").rstrip(".")
+
+
+_BOMBS: dict[int, bytes] = {}
+
+
+def _compression_bomb(response: Response, size: int) -> Response:
+    """``response`` with its body replaced by gzip data inflating to ``size`` zero bytes."""
+    bomb = _BOMBS.get(size)
+    if bomb is None:
+        compressor = zlib.compressobj(9, zlib.DEFLATED, 31)  # 31: gzip container
+        block = bytes(1024 * 1024)
+        parts = [compressor.compress(block) for _ in range(size // len(block))]
+        parts.append(compressor.compress(bytes(size % len(block))))
+        parts.append(compressor.flush())
+        bomb = _BOMBS[size] = b"".join(parts)
+    headers = [(k, v) for k, v in response.headers if k.lower() != "content-encoding"]
+    headers.append(("content-encoding", "gzip"))
+    return attrs.evolve(response, headers=tuple(headers), body=bomb)
 
 
 async def _read_body(receive: Receive) -> bytes | None:
@@ -329,6 +348,15 @@ class Simulator:
         before = total * self.rng.random()
         return before, total - before
 
+    def _retry_after(self, seconds: float, now: float, *, exact: bool = False) -> str:
+        """``Retry-After`` for a wait of ``seconds`` from server time ``now``, in the set form.
+
+        Seconds are rounded up to a whole number (at least 1) unless ``exact``.
+        """
+        if self.faults.retry_after_form == "http_date":
+            return formatdate(math.ceil(now + seconds), usegmt=True)
+        return _seconds_text(seconds) if exact else str(max(1, math.ceil(seconds)))
+
     def _hit(self, probability: float) -> bool:
         return probability > 0 and self.rng.random() < probability
 
@@ -390,7 +418,7 @@ class Simulator:
             update = self._append(record(None, snap.window_start, counted=False, over_quota=True))
             headers = request_id + self._rate_headers(snap, now)
             if faults.send_retry_after:
-                headers.append(("retry-after", str(max(1, math.ceil(snap.window_end - now)))))
+                headers.append(("retry-after", self._retry_after(snap.window_end - now, now)))
             envelope = {
                 "error": {
                     "code": "rate_limit_exceeded",
@@ -411,7 +439,9 @@ class Simulator:
             status = self.rng.choice((500, 503))
             headers = request_id + self._rate_headers(snap, now)
             if status == 503 and faults.retry_after_on_503 is not None:
-                headers.append(("retry-after", _seconds_text(faults.retry_after_on_503)))
+                headers.append(
+                    ("retry-after", self._retry_after(faults.retry_after_on_503, now, exact=True))
+                )
             await self._respond(
                 send, receive, Response.json(_INTERNAL_ERROR, status), headers, after
             )
@@ -433,6 +463,9 @@ class Simulator:
                 await anyio.sleep_forever()
             else:
                 await self.sleep(faults.stall_seconds)
+        if response.status < 400 and response.chunks is None and self._hit(faults.compression_bomb):
+            fault = "compression_bomb"
+            response = _compression_bomb(response, faults.compression_bomb_size)
         rate_headers, malformed = self._rate_headers_checked(snap, now)
         if malformed:
             fault = "malformed_headers"

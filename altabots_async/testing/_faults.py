@@ -8,10 +8,11 @@ from typing import Literal, TypeAlias
 import anyio
 import attrs
 
-__all__ = ["Faults", "Latency", "ResetForm"]
+__all__ = ["Faults", "Latency", "ResetForm", "RetryAfterForm"]
 
 Latency: TypeAlias = float | tuple[float, float] | None
 ResetForm: TypeAlias = Literal["epoch", "delta", "ms", "epoch_float"]
+RetryAfterForm: TypeAlias = Literal["seconds", "http_date"]
 
 _RESET_FORMS = ("epoch", "delta", "ms", "epoch_float")
 
@@ -35,6 +36,11 @@ def _latency(instance: object, attribute: attrs.Attribute[Latency], value: Laten
 def _reset_form(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
     if value not in _RESET_FORMS:
         raise ValueError(f"reset_form must be one of {_RESET_FORMS}, got {value!r}")
+
+
+def _retry_after_form(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if value not in ("seconds", "http_date"):
+        raise ValueError(f"retry_after_form must be 'seconds' or 'http_date', got {value!r}")
 
 
 def _finite(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
@@ -74,6 +80,9 @@ class Faults:
             of the three is independently missing, non-numeric or negative.
         drop_headers: send no ``X-RateLimit-*`` header at all.
         send_retry_after: send ``Retry-After`` on quota 429s.
+        retry_after_form: ``"seconds"`` (integer delta, rounded up) or ``"http_date"`` (the
+            window end, rounded up to a whole second, as an IMF-fixdate in server time), for
+            quota 429s and injected 503s alike.
         error_rate: probability of an injected 500 or 503 (JSON ``{"code": 50000, ...}``) after
             the request was counted; the handler does not run.
         retry_after_on_503: ``Retry-After`` seconds sent with injected 503s (None: no header).
@@ -88,6 +97,10 @@ class Faults:
             Bound to the event loop that created it (in-process or ``serve()`` only).
         connect_error_rate: probability that ``sim.transport()`` raises ``httpx.ConnectError``
             before the request reaches the app ("never sent"; not logged). In-process only.
+        compression_bomb: probability that a successful response's body is replaced by a gzip
+            stream (``Content-Encoding: gzip``) that inflates to ``compression_bomb_size``
+            bytes of zeros; the request was counted and processed.
+        compression_bomb_size: inflated size of the bomb (default 64 MiB).
     """
 
     latency: Latency = attrs.field(default=None, validator=_latency)
@@ -97,6 +110,7 @@ class Faults:
     malformed_headers: float = attrs.field(default=0.0, validator=_probability)
     drop_headers: bool = False
     send_retry_after: bool = True
+    retry_after_form: RetryAfterForm = attrs.field(default="seconds", validator=_retry_after_form)
     error_rate: float = attrs.field(default=0.0, validator=_probability)
     retry_after_on_503: float | None = attrs.field(default=None, validator=_optional_non_negative)
     disconnect_rate: float = attrs.field(default=0.0, validator=_probability)
@@ -105,3 +119,5 @@ class Faults:
     stall_seconds: float = attrs.field(default=math.inf)
     hold: anyio.Event | None = None
     connect_error_rate: float = attrs.field(default=0.0, validator=_probability)
+    compression_bomb: float = attrs.field(default=0.0, validator=_probability)
+    compression_bomb_size: int = attrs.field(default=64 * 1024 * 1024)
