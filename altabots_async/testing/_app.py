@@ -85,14 +85,22 @@ def _compression_bomb(response: Response, size: int) -> Response:
     return attrs.evolve(response, headers=tuple(headers), body=bomb)
 
 
+class _ClientGone(Exception):
+    """The client disconnected before its request body arrived."""
+
+
 async def _read_body(receive: Receive) -> bytes | None:
-    """The whole request body, or None when it exceeds MAX_REQUEST_BODY or the client left."""
+    """The whole request body, or None when it exceeds MAX_REQUEST_BODY.
+
+    Raises:
+        _ClientGone: when the client disconnected first.
+    """
     chunks: list[bytes] = []
     size = 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            return None
+            raise _ClientGone
         chunk = bytes(message.get("body", b""))
         size += len(chunk)
         if size > MAX_REQUEST_BODY:
@@ -308,7 +316,10 @@ class Simulator:
             return
         if scope["type"] != "http":
             raise RuntimeError(f"the AltaBots simulator serves HTTP only, not {scope['type']!r}")
-        body = await _read_body(receive)
+        try:
+            body = await _read_body(receive)
+        except _ClientGone:
+            return
         if body is None:
             await self._send(
                 send, receive, Response.error(413, 40000, "Request body too large"), []
