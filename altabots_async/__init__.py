@@ -25,9 +25,13 @@ from ._exceptions import (
 )
 from ._options import NOT_GIVEN, RequestOptions
 from ._response import APIResponse
+from ._streaming import MessageStream, MessageStreamError
 from ._transport import RateLimitTransport
+from ._validation import ValidationError
 from ._version import __version__
 from .ratelimit import LimiterStatus, Pacing, Quota, RateLimiter, RateLimitHeaders
+from .resources.conversations import KnowledgeScope
+from .webhooks import WebhookError, WebhookEvent, parse_webhook_event
 
 __all__ = [
     "NOT_GIVEN",
@@ -45,7 +49,10 @@ __all__ = [
     "InsecureTransportError",
     "InsufficientCreditsError",
     "InternalServerError",
+    "KnowledgeScope",
     "LimiterStatus",
+    "MessageStream",
+    "MessageStreamError",
     "NotFoundError",
     "Pacing",
     "PermissionDeniedError",
@@ -59,5 +66,9 @@ __all__ = [
     "ResponseTooLargeError",
     "ResponseValidationError",
     "StreamError",
+    "ValidationError",
+    "WebhookError",
+    "WebhookEvent",
     "__version__",
+    "parse_webhook_event",
 ]

@@ -42,10 +42,12 @@ from .ratelimit.backends._base import LimiterStatus
 from .resources._base import RAW_RESPONSE
 from .resources.agent import AgentResource
 from .resources.analytics import AnalyticsResource
+from .resources.conversations import ConversationsResource
 from .resources.databases import DatabasesResource
 from .resources.knowledge import KnowledgeBaseResource
 from .resources.speech import SpeechResource
 from .resources.users import UsersResource
+from .resources.webhooks import WebhooksResource
 from .resources.workflows import WorkflowsResource
 
 T = TypeVar("T")
@@ -113,6 +115,8 @@ class AsyncAltaBots:
     workflows: WorkflowsResource
     databases: DatabasesResource
     speech: SpeechResource
+    conversations: ConversationsResource
+    webhooks: WebhooksResource
 
     def __init__(
         self,
@@ -190,6 +194,8 @@ class AsyncAltaBots:
         self.workflows = WorkflowsResource(self)
         self.databases = DatabasesResource(self)
         self.speech = SpeechResource(self)
+        self.conversations = ConversationsResource(self)
+        self.webhooks = WebhooksResource(self)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -361,6 +367,44 @@ class AsyncAltaBots:
                 f"{method} {request.url.path}: expected a JSON body", body=None
             )
         return raw.parse()
+
+    async def _stream(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> httpx.Response:
+        """Send one streaming call through the scheduler; return the open response.
+
+        An error (HTTP status >= 400, or a JSON error body) is read, capped, and raised as
+        the mapped exception. A JSON success body is read and handed back as a buffered
+        response. The caller must close the response it gets.
+        """
+        request = self._build_request(method, path, params=params, json=json, idempotent=False)
+        request.headers["Accept"] = "text/event-stream, application/json"
+        response = await self._send(request)
+        info = response.extensions.get(RATE_LIMIT_EXTENSION)
+        if isinstance(info, RateLimitHeaders):
+            self._shared.last_rate_limit = info
+        content_type = response.headers.get("content-type", "")
+        if response.status_code < 400 and "application/json" not in content_type:
+            return response
+        content = await read_capped(response, self.max_response_bytes)
+        body, is_json = decode_json(content)
+        raise_for_body(response, content, body, is_json)
+        return httpx.Response(
+            response.status_code,
+            headers=[
+                (name, value)
+                for name, value in response.headers.items()
+                if name not in ("content-encoding", "content-length", "transfer-encoding")
+            ],
+            content=content,
+            request=request,
+            extensions=response.extensions,
+        )
 
 
 def _clean_params(params: Mapping[str, Any] | None) -> dict[str, Any] | None:

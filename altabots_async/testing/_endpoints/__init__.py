@@ -9,8 +9,8 @@ Per-key state lives in ``ctx.store`` (``ctx.store.data.setdefault("<category>", 
 from __future__ import annotations
 
 from .._http import RouteTable
-from . import agent
+from . import agent, conversations
 
 __all__ = ["ROUTE_TABLES"]
 
-ROUTE_TABLES: tuple[RouteTable, ...] = (agent.routes,)
+ROUTE_TABLES: tuple[RouteTable, ...] = (agent.routes, conversations.routes)

@@ -1,0 +1,426 @@
+"""Streamed replies (``response_mode="streaming"``, REFERENCE §4.2): a tolerant parser and
+the :class:`MessageStream` users iterate.
+
+The wire framing is unconfirmed: the docs print bare JSON objects, one per line (one example
+glues two objects with no newline between them), while integrations read ``data: {...}``
+Server-Sent Events. :class:`EventParser` accepts all of these:
+
+* the body is split on ``\\n`` (a trailing ``\\r`` is dropped);
+* an optional ``data:`` prefix is removed; blank lines and ``event:``, ``id:``, ``retry:`` and
+  ``:`` (comment / keep-alive) lines are skipped;
+* a line may hold several JSON objects back to back (decoded with ``raw_decode``); a JSON value
+  that is cut at the end of a line (a multi-line ``data:`` field, pretty-printed JSON) is
+  joined with the next line; anything else that does not decode is a malformed event;
+* every event must be an object with an integer ``code``; known codes become typed events,
+  unknown codes an :class:`UnknownEvent` (never fatal); code 0 ends the stream;
+* no event, and no unterminated line, may exceed ``MAX_SSE_EVENT_BYTES`` (8 MiB):
+  :class:`ResponseTooLargeError`.
+
+Failure rules of :class:`MessageStream`: EOF before code 0, a transport error or a malformed
+event raise :class:`StreamError` carrying the text received so far (``partial_text``); the
+HTTP response is closed whenever iteration stops (end, error, ``break`` inside ``async with``,
+cancellation).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from types import TracebackType
+from typing import Any, Self
+
+import anyio
+import httpx
+
+from ._constants import MAX_SSE_EVENT_BYTES
+from ._convert import structure
+from ._exceptions import ResponseTooLargeError, ResponseValidationError, StreamError
+from .types.conversations import (
+    AudioDeltaEvent,
+    CitationEvent,
+    CorrelateAttachmentEvent,
+    CorrelatedAttachment,
+    CostEvent,
+    EndEvent,
+    FlowOutputEvent,
+    FlowOutputItem,
+    MessageInfoEvent,
+    MessageReply,
+    OutputContent,
+    OutputItem,
+    StreamCitation,
+    StreamEvent,
+    TextDeltaEvent,
+    ThoughtEvent,
+    TokenUsage,
+    ToolCallEvent,
+    ToolResultEvent,
+    UnknownEvent,
+    Usage,
+)
+
+__all__ = ["EventParser", "MessageStream", "MessageStreamError", "to_event"]
+
+_SKIP_PREFIXES = ("event:", "id:", "retry:", ":")
+_decoder = json.JSONDecoder()
+
+
+class MessageStreamError(StreamError):
+    """A streamed reply broke off or carried a malformed event.
+
+    Attributes:
+        partial_text: the reply text received before the failure.
+        message_id: the reply's id, when its first event arrived.
+    """
+
+    def __init__(self, message: str, *, partial_text: str = "", message_id: str | None = None):
+        super().__init__(message)
+        self.partial_text = partial_text
+        self.message_id = message_id
+
+
+def _incomplete(text: str, error: json.JSONDecodeError) -> bool:
+    """Whether ``text`` failed only because the JSON value continues past its end."""
+    return error.pos >= len(text) or error.msg.startswith("Unterminated string")
+
+
+class EventParser:
+    """Sans-I/O: bytes in, decoded event objects (dicts) out. See the module docstring."""
+
+    def __init__(self, max_event_bytes: int = MAX_SSE_EVENT_BYTES) -> None:
+        self.max_event_bytes = max_event_bytes
+        self._buffer = bytearray()
+        self._pending = ""
+
+    def feed(self, chunk: bytes) -> list[dict[str, Any]]:
+        """Parse every complete line of ``chunk`` (with what was buffered before)."""
+        self._buffer += chunk
+        events: list[dict[str, Any]] = []
+        while True:
+            newline = self._buffer.find(b"\n")
+            if newline < 0:
+                break
+            line = bytes(self._buffer[:newline])
+            del self._buffer[: newline + 1]
+            events.extend(self._line(line))
+        if len(self._buffer) + len(self._pending) > self.max_event_bytes:
+            raise ResponseTooLargeError(
+                f"a stream event exceeds {self.max_event_bytes} bytes without ending"
+            )
+        return events
+
+    def close(self) -> list[dict[str, Any]]:
+        """At EOF: parse an unterminated last line; a half-received event is malformed."""
+        events = self._line(bytes(self._buffer)) if self._buffer else []
+        self._buffer.clear()
+        if self._pending.strip():
+            raise StreamError("malformed stream event: the stream ended inside a JSON value")
+        return events
+
+    def _line(self, raw: bytes) -> list[dict[str, Any]]:
+        if len(raw) > self.max_event_bytes:
+            raise ResponseTooLargeError(f"a stream event exceeds {self.max_event_bytes} bytes")
+        try:
+            line = raw.decode("utf-8").rstrip("\r")
+        except UnicodeDecodeError:
+            raise StreamError("malformed stream event: not UTF-8") from None
+        stripped = line.strip()
+        if not stripped:
+            if self._pending.strip():  # an SSE event boundary inside an unfinished value
+                raise StreamError("malformed stream event: " + _excerpt(self._pending))
+            return []
+        if stripped.startswith("data:"):
+            stripped = stripped[5:].strip()
+        elif stripped.startswith(_SKIP_PREFIXES):
+            return []
+        text = f"{self._pending}\n{stripped}" if self._pending else stripped
+        self._pending = ""
+        return self._decode(text)
+
+    def _decode(self, text: str) -> list[dict[str, Any]]:
+        events: list[dict[str, Any]] = []
+        position = 0
+        length = len(text)
+        while True:
+            while position < length and text[position] in " \t\r\n":
+                position += 1
+            if position >= length:
+                return events
+            try:
+                value, position = _decoder.raw_decode(text, position)
+            except json.JSONDecodeError as exc:
+                rest = text[position:]
+                if _incomplete(rest, json.JSONDecodeError(exc.msg, rest, exc.pos - position)):
+                    if len(rest) > self.max_event_bytes:
+                        raise ResponseTooLargeError(
+                            f"a stream event exceeds {self.max_event_bytes} bytes"
+                        ) from None
+                    self._pending = rest
+                    return events
+                raise StreamError("malformed stream event: " + _excerpt(rest)) from None
+            except RecursionError:
+                raise StreamError("malformed stream event: nested too deeply") from None
+            if not isinstance(value, dict):
+                raise StreamError(
+                    f"malformed stream event: a {type(value).__name__}, not an object"
+                )
+            code = value.get("code")
+            if isinstance(code, str) and code.strip().lstrip("-").isdigit():
+                code = int(code)
+                value = {**value, "code": code}
+            if isinstance(code, bool) or not isinstance(code, int):
+                raise StreamError("malformed stream event: no integer 'code'")
+            events.append(value)
+
+
+def _excerpt(text: str) -> str:
+    return repr(text[:80])
+
+
+def _as_list(data: Any) -> list[Any]:
+    if data is None:
+        return []
+    return data if isinstance(data, list) else [data]
+
+
+def to_event(obj: dict[str, Any]) -> StreamEvent:
+    """A decoded event object as its typed event (StreamError when the data does not fit)."""
+    code: int = obj["code"]
+    message = obj.get("message") if isinstance(obj.get("message"), str) else None
+    data = obj.get("data")
+    common: dict[str, Any] = {"message": message, "raw": obj}
+    try:
+        if code == 11:
+            message_id = data.get("message_id") if isinstance(data, dict) else None
+            return MessageInfoEvent(code, None if message_id is None else str(message_id), **common)
+        if code == 3:
+            if data is not None and not isinstance(data, str):
+                raise ValueError(f"text delta is a {type(data).__name__}, not a string")
+            return TextDeltaEvent(code, data or "", **common)
+        if code == 39:
+            audio = data if isinstance(data, dict) else {}
+            return AudioDeltaEvent(
+                code,
+                str(audio.get("audioAnswer") or ""),
+                str(audio.get("transcript") or ""),
+                **common,
+            )
+        if code == 10:
+            items = structure(_as_list(data), list[FlowOutputItem])
+            component = obj.get("componentId")
+            return FlowOutputEvent(
+                code, items, None if component is None else str(component), **common
+            )
+        if code == 4:
+            return CostEvent(code, structure(data or {}, TokenUsage), **common)
+        if code == 20:
+            raw = [
+                item["citation"] if isinstance(item, dict) and "citation" in item else item
+                for item in _as_list(data)
+            ]
+            return CitationEvent(code, structure(raw, list[StreamCitation]), **common)
+        if code == 83:
+            attachments = structure(_as_list(data), list[CorrelatedAttachment])
+            return CorrelateAttachmentEvent(code, attachments, **common)
+        if code == 5:
+            return ToolCallEvent(code, data, **common)
+        if code == 6:
+            return ToolResultEvent(code, data, **common)
+        if code == 41:
+            return ThoughtEvent(code, data, **common)
+        if code == 0:
+            return EndEvent(code, **common)
+    except (ResponseValidationError, ValueError, AttributeError) as exc:
+        raise StreamError(f"malformed stream event (code {code}): {exc}") from None
+    return UnknownEvent(code, data, **common)
+
+
+Opener = Callable[[], Awaitable[httpx.Response]]
+
+
+class MessageStream:
+    """A streamed reply: ``async with`` it and/or ``async for`` its typed events.
+
+    Example::
+
+        async with client.conversations.stream_message(cid, "hi") as stream:
+            async for event in stream:
+                if isinstance(event, TextDeltaEvent):
+                    print(event.text, end="")
+        print(stream.text, stream.message_id)
+
+    Without ``async with`` (``async for event in client.conversations.stream_message(...)``)
+    the response is closed when the stream ends or fails, and after a ``break`` when the
+    iterator is finalized; ``async with`` closes it at the end of the block, deterministically.
+    Iterate once; :meth:`final` reads what is left and returns the whole reply.
+    """
+
+    def __init__(
+        self,
+        opener: Opener,
+        *,
+        conversation_id: str,
+        max_event_bytes: int = MAX_SSE_EVENT_BYTES,
+    ) -> None:
+        self._opener = opener
+        self.conversation_id = conversation_id
+        self.max_event_bytes = max_event_bytes
+        self.response: httpx.Response | None = None
+        self.message_id: str | None = None
+        self.usage: TokenUsage | None = None
+        self.events: list[StreamEvent] = []
+        self.citations: list[StreamCitation] = []
+        self.flow_outputs: list[FlowOutputItem] = []
+        self.done = False
+        self._deltas: list[str] = []
+        self._iterator: AsyncGenerator[StreamEvent, None] | None = None
+        self._closed = False
+
+    def __repr__(self) -> str:
+        state = "done" if self.done else "closed" if self._closed else "open"
+        return (
+            f"<MessageStream conversation_id={self.conversation_id!r} "
+            f"message_id={self.message_id!r} {state} chars={len(self.text)}>"
+        )
+
+    @property
+    def text(self) -> str:
+        """The reply text received so far (text deltas; flow outputs when there are none)."""
+        if self._deltas:
+            return "".join(self._deltas)
+        return "".join(item.content or "" for item in self.flow_outputs)
+
+    async def _open(self) -> httpx.Response:
+        if self._closed:
+            raise StreamError("this stream is closed")
+        if self.response is None:
+            self.response = await self._opener()
+        return self.response
+
+    async def __aenter__(self) -> Self:
+        await self._open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __aiter__(self) -> AsyncIterator[StreamEvent]:
+        if self._iterator is not None:
+            raise StreamError("a MessageStream can be iterated only once")
+        self._iterator = self._iterate()
+        return self._iterator
+
+    async def aclose(self) -> None:
+        """Stop iterating and close the HTTP response (idempotent)."""
+        self._closed = True
+        iterator, self._iterator = self._iterator, None
+        with anyio.CancelScope(shield=True):
+            if iterator is not None:
+                # RuntimeError: closed from another task while it is running
+                with contextlib.suppress(RuntimeError):
+                    await iterator.aclose()
+            if self.response is not None:
+                await self.response.aclose()
+
+    def _error(self, message: str) -> MessageStreamError:
+        return MessageStreamError(
+            f"{message} (after {len(self.events)} events; partial text kept)",
+            partial_text=self.text,
+            message_id=self.message_id,
+        )
+
+    def _apply(self, event: StreamEvent) -> None:
+        self.events.append(event)
+        if isinstance(event, MessageInfoEvent):
+            self.message_id = event.message_id
+        elif isinstance(event, TextDeltaEvent):
+            self._deltas.append(event.text)
+        elif isinstance(event, FlowOutputEvent):
+            self.flow_outputs.extend(event.items)
+        elif isinstance(event, CostEvent):
+            self.usage = event.usage
+        elif isinstance(event, CitationEvent):
+            self.citations.extend(event.citations)
+        elif isinstance(event, EndEvent):
+            self.done = True
+
+    async def _iterate(self) -> AsyncGenerator[StreamEvent, None]:
+        parser = EventParser(self.max_event_bytes)
+        try:
+            response = await self._open()
+            try:
+                async for chunk in response.aiter_bytes():
+                    for obj in parser.feed(chunk):
+                        event = self._decode(obj)
+                        yield event
+                        if self.done:
+                            return
+                for obj in parser.close():
+                    event = self._decode(obj)
+                    yield event
+                    if self.done:
+                        return
+            except httpx.TransportError as exc:
+                raise self._error(f"the stream broke off: {type(exc).__name__}") from exc
+            except StreamError as exc:
+                if isinstance(exc, MessageStreamError):
+                    raise
+                raise self._error(str(exc)) from None
+            raise self._error("the stream ended before its end event (code 0)")
+        finally:
+            self._closed = True
+            if self.response is not None:
+                with anyio.CancelScope(shield=True):
+                    await self.response.aclose()
+
+    def _decode(self, obj: dict[str, Any]) -> StreamEvent:
+        event = to_event(obj)
+        self._apply(event)
+        return event
+
+    async def until_done(self) -> None:
+        """Consume the remaining events (started or not)."""
+        if self.done:
+            return
+        iterator = self._iterator if self._iterator is not None else self.__aiter__()
+        async for _ in iterator:
+            pass
+
+    async def final(self) -> MessageReply:
+        """Read to the end and return the whole reply as a :class:`MessageReply`.
+
+        ``output`` holds one item with the streamed text, or the flow outputs when the agent
+        sent no text deltas; ``usage.tokens`` is the code-4 cost (streams carry no credits);
+        ``create_time`` is None (streams do not send it). Citations are in :attr:`citations`.
+        """
+        await self.until_done()
+        if self._deltas:
+            output = [OutputItem(content=OutputContent(text="".join(self._deltas)))]
+        else:
+            output = [
+                OutputItem(
+                    from_component_branch=item.branch,
+                    from_component_name=item.from_component_name,
+                    content=OutputContent(text=item.content),
+                )
+                for item in self.flow_outputs
+            ]
+        return MessageReply(
+            conversation_id=self.conversation_id,
+            message_id=self.message_id or "",
+            output=output,
+            usage=Usage(tokens=self.usage) if self.usage is not None else None,
+        )
+
+    get_final_reply = final
+
+    async def get_final_text(self) -> str:
+        """Read to the end and return the reply text."""
+        await self.until_done()
+        return self.text
