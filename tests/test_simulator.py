@@ -889,3 +889,28 @@ async def test_compression_bomb(http: httpx.AsyncClient, sim: Simulator) -> None
     assert response.content == bytes(3 * 1024 * 1024 + 5)
     assert sim.log[0].fault == "compression_bomb"
     assert sim.log[0].counted
+
+
+@pytest.mark.anyio
+async def test_multi_window_policy(clock: FakeClock) -> None:
+    """With two plans a request must fit both; headers show the binding window."""
+    sim = Simulator({KEY: [Plan.enterprise(3, 1.0), Plan.enterprise(5, 10.0)]}, clock=clock)
+    async with httpx.AsyncClient(transport=sim.transport(), base_url="http://sim") as http:
+        first_second = [await get(http) for _ in range(4)]
+        clock.advance(1.0)
+        second_second = [await get(http) for _ in range(3)]
+
+    assert [r.status_code for r in first_second] == [200, 200, 200, 429]
+    assert [rate_headers(r)["x-ratelimit-remaining"] for r in first_second] == ["2", "1", "0", "0"]
+    assert first_second[0].headers["x-ratelimit-reset"] == str(int(START + 1))
+    assert first_second[3].headers["retry-after"] == "1"
+    assert [r.status_code for r in second_second] == [200, 200, 429]
+    assert rate_headers(second_second[1]) == {
+        "x-ratelimit-limit": "5",
+        "x-ratelimit-remaining": "0",
+        "x-ratelimit-reset": str(int(START + 10)),
+    }
+    assert second_second[2].headers["retry-after"] == "9"
+    assert sim.counted_per_window(KEY) == {START: 3, START + 1: 2}
+    assert sim.counted_per_window(KEY, policy=1) == {START: 5}
+    assert sim.policies(KEY)[1].limit == 5

@@ -78,7 +78,10 @@ switch                 default             effect
 =====================  ==================  =======================================================
 
 ``sim.consume(key, n)`` is the outside consumer: it eats ``n`` of the current window's quota
-unseen (logged with method ``"OUTSIDE"``). Multi-window policies are not simulated yet.
+unseen (logged with method ``"OUTSIDE"``). A key given several plans
+(``Simulator({key: [Plan.enterprise(10, 1), Plan.enterprise(1000, 3600)]})`` or
+``sim.add_key(key, plan, *more)``) has a multi-window policy: a request is counted only when
+every window has room, and the headers describe the binding window.
 """
 
 from __future__ import annotations

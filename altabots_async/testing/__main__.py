@@ -41,10 +41,16 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--plan",
         type=Plan.parse,
-        default=Plan.FREE,
-        help="free, pro, or enterprise:LIMIT:PERIOD_SECONDS (default free)",
+        action="append",
+        dest="plans",
+        help=(
+            "free, pro, or enterprise:LIMIT:PERIOD_SECONDS (default free); repeat for a "
+            "multi-window policy"
+        ),
     )
-    parser.add_argument("--period", type=float, help="scale the plan's period to this (seconds)")
+    parser.add_argument(
+        "--period", type=float, help="scale the (first) plan's period to this (seconds)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of every random fault")
     parser.add_argument("--window-anchor", choices=("epoch", "first_request"), default="epoch")
     parser.add_argument("--latency", type=_latency, help="SECONDS or MIN:MAX")
@@ -62,9 +68,9 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv``, serve until interrupted, and return the exit status."""
     args = _parser().parse_args(argv)
-    plan: Plan = args.plan
+    plans: list[Plan] = args.plans or [Plan.FREE]
     if args.period is not None:
-        plan = plan.scaled(args.period)
+        plans[0] = plans[0].scaled(args.period)
     faults = Faults(
         latency=args.latency,
         clock_offset=args.clock_offset,
@@ -75,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     keys = args.keys or ["sk-test"]
     sim = Simulator(
-        dict.fromkeys(keys, plan), faults=faults, seed=args.seed, window_anchor=args.window_anchor
+        dict.fromkeys(keys, plans), faults=faults, seed=args.seed, window_anchor=args.window_anchor
     )
 
     from ._serve import _base_url, _bind, _make_server  # uvicorn is imported here

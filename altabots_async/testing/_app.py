@@ -8,7 +8,7 @@ import random
 import threading
 import time
 import zlib
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
 from email.utils import formatdate
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -134,7 +134,7 @@ class Simulator:
 
     def __init__(
         self,
-        keys: Mapping[str, Plan] | None = None,
+        keys: Mapping[str, Plan | Sequence[Plan]] | None = None,
         *,
         clock: Callable[[], float] | None = None,
         faults: Faults | None = None,
@@ -155,15 +155,18 @@ class Simulator:
             self.router.include(table)
         self.log: list[RequestRecord] = []
         self._quota = QuotaBook(window_anchor)
-        self._plans: dict[str, Plan] = {}
+        self._plans: dict[str, tuple[Plan, ...]] = {}
         self._seq = itertools.count()
         self._generation = 0
         self._abort_hook: AbortHook | None = None
         # Guards quota and log against a test thread poking a simulator served by
         # serve_in_thread(); held only in short synchronous sections.
         self._lock = threading.RLock()
-        for key, plan in (keys or {}).items():
-            self.add_key(key, plan)
+        for key, plans in (keys or {}).items():
+            if isinstance(plans, Plan):
+                self.add_key(key, plans)
+            else:
+                self.add_key(key, *plans)
 
     def __repr__(self) -> str:
         return (
@@ -183,12 +186,16 @@ class Simulator:
         """How quota windows are anchored: ``"epoch"`` or ``"first_request"``."""
         return self._quota.anchor
 
-    def add_key(self, api_key: str, plan: Plan) -> str:
-        """Accept ``api_key`` under ``plan`` (replacing its plan if known); return its key id."""
+    def add_key(self, api_key: str, plan: Plan, *more: Plan) -> str:
+        """Accept ``api_key`` under ``plan`` (replacing its plans if known); return its key id.
+
+        Extra plans make a multi-window policy (say 10 per second and 1,000 per hour): a request
+        is counted only when every window has room, and the headers describe the binding one.
+        """
         if not api_key:
             raise ValueError("api_key must be a non-empty string")
         key_id = fingerprint(api_key)
-        self._plans[key_id] = plan
+        self._plans[key_id] = (plan, *more)
         return key_id
 
     def remove_key(self, api_key: str) -> None:
@@ -196,11 +203,15 @@ class Simulator:
         self._plans.pop(fingerprint(api_key), None)
 
     def plan(self, api_key: str) -> Plan:
-        """The plan of ``api_key``.
+        """The (first) plan of ``api_key``.
 
         Raises:
             KeyError: when the key is unknown.
         """
+        return self._plans[fingerprint(api_key)][0]
+
+    def policies(self, api_key: str) -> tuple[Plan, ...]:
+        """Every plan of ``api_key`` (more than one for a multi-window policy)."""
         return self._plans[fingerprint(api_key)]
 
     def route(self, method: str, path: str) -> Callable[[Handler], Handler]:
@@ -223,25 +234,27 @@ class Simulator:
     # --- quota -----------------------------------------------------------------------------
 
     def quota(self, api_key: str) -> QuotaSnapshot:
-        """The current window of ``api_key`` at server time now (limit, used, start, end)."""
+        """The current window of ``api_key``'s first plan at server time now."""
         key_id = fingerprint(api_key)
-        return self._quota.snapshot(key_id, self._plans[key_id], self.now())
+        return self._quota.snapshot(key_id, self._plans[key_id][0], self.now())
 
     def consume(self, api_key: str, n: int = 1) -> int:
         """An outside consumer eats up to ``n`` of the current window's quota, unseen.
 
         The client gets no response for these; the log gets one record per request eaten,
-        with method ``"OUTSIDE"``. Returns how many were eaten (no more than the window had).
+        with method ``"OUTSIDE"``. Returns how many were eaten (no more than the window had;
+        with several policies, no more than every window had).
         """
         key_id = fingerprint(api_key)
         now = self.now()
         with self._lock:
-            taken, snap = self._quota.consume(key_id, self._plans[key_id], now, n)
+            taken, starts = self._quota.consume_all(key_id, self._plans[key_id], now, n)
             for _ in range(taken):
                 seq = next(self._seq)
                 record = RequestRecord(
-                    seq, now, key_id, "OUTSIDE", "", "", 200, snap.window_start, True, False
-                )
+                    seq, now, key_id, "OUTSIDE", "", "", 200, starts[0], True, False,
+                    window_starts=starts,
+                )  # fmt: skip
                 self.log.append(record)
         return taken
 
@@ -271,15 +284,23 @@ class Simulator:
         """How many requests (of API key ``key``, or of every key) arrived over quota."""
         return sum(1 for record in self._records(key) if record.over_quota)
 
-    def counted_per_window(self, key: str | None = None) -> dict[float, int]:
+    def counted_per_window(self, key: str | None = None, policy: int = 0) -> dict[float, int]:
         """Counted requests per window start (outside consumption included), oldest first.
 
-        With ``key=None`` every key's counts are summed per window start.
+        With ``key=None`` every key's counts are summed per window start. ``policy`` picks the
+        plan of a multi-window key (0: the first).
         """
         counts: dict[float, int] = {}
         for record in self._records(key):
-            if record.counted and record.window_start is not None:
-                counts[record.window_start] = counts.get(record.window_start, 0) + 1
+            if not record.counted or record.window_start is None:
+                continue
+            if policy < len(record.window_starts):
+                start = record.window_starts[policy]
+            elif policy == 0:
+                start = record.window_start
+            else:
+                continue
+            counts[start] = counts.get(start, 0) + 1
         return dict(sorted(counts.items()))
 
     def requests(self, path: str | None = None, key: str | None = None) -> list[RequestRecord]:
@@ -396,7 +417,7 @@ class Simulator:
         seq = next(self._seq)
         api_key = _bearer(request.headers)
         key_id = fingerprint(api_key) if api_key is not None else None
-        plan = self._plans.get(key_id) if key_id is not None else None
+        plans = self._plans.get(key_id) if key_id is not None else None
         body = request.body or None
 
         def record(
@@ -405,15 +426,16 @@ class Simulator:
             counted: bool,
             over_quota: bool,
             fault: str | None = None,
+            starts: tuple[float, ...] = (),
         ) -> RequestRecord:
             return RequestRecord(
                 seq, now, key_id, request.method, request.path, request.query,
-                status, window_start, counted, over_quota, body, fault,
+                status, window_start, counted, over_quota, body, fault, starts,
             )  # fmt: skip
 
         request_id = [("x-request-id", f"sim-{seq:08d}")]
 
-        if key_id is None or plan is None:
+        if key_id is None or plans is None:
             self._append(record(401, None, counted=False, over_quota=False))
             await self._respond(send, receive, Response.json(_AUTH_FAILED, 401), request_id, after)
             return
@@ -424,9 +446,11 @@ class Simulator:
             return
 
         with self._lock:
-            counted, snap = self._quota.try_count(key_id, plan, now)
+            counted, snap, starts = self._quota.try_count_all(key_id, plans, now)
         if not counted:
-            update = self._append(record(None, snap.window_start, counted=False, over_quota=True))
+            update = self._append(
+                record(None, starts[0], counted=False, over_quota=True, starts=starts)
+            )
             headers = request_id + self._rate_headers(snap, now)
             if faults.send_retry_after:
                 headers.append(("retry-after", self._retry_after(snap.window_end - now, now)))
@@ -434,8 +458,9 @@ class Simulator:
                 "error": {
                     "code": "rate_limit_exceeded",
                     "message": (
-                        f"Rate limit of {plan.limit} requests per "
-                        f"{_seconds_text(plan.period_seconds)} s exceeded; retry after the "
+                        f"Rate limit of {snap.limit} requests per "
+                        f"{_seconds_text(snap.window_end - snap.window_start)} s exceeded; "
+                        "retry after the "
                         "window resets"
                     ),
                     "status": 429,
@@ -445,7 +470,9 @@ class Simulator:
             update(status=429)
             return
 
-        update = self._append(record(None, snap.window_start, counted=True, over_quota=False))
+        update = self._append(
+            record(None, starts[0], counted=True, over_quota=False, starts=starts)
+        )
         if self._hit(faults.error_rate):
             status = self.rng.choice((500, 503))
             headers = request_id + self._rate_headers(snap, now)

@@ -29,7 +29,9 @@ class RequestRecord:
         over_quota: it arrived while its window was exhausted (it got a quota 429).
         body: request body, None when empty.
         fault: the injected fault that shaped the answer: ``"error"``, ``"disconnect"``,
-            ``"reset"``, ``"stall"``, ``"malformed_headers"``, or None.
+            ``"reset"``, ``"stall"``, ``"malformed_headers"``, ``"compression_bomb"``, or None.
+        window_starts: the window start of each of the key's policies (the first is
+            ``window_start``); empty when ``window_start`` is None.
     """
 
     seq: int
@@ -44,6 +46,7 @@ class RequestRecord:
     over_quota: bool
     body: bytes | None = attrs.field(default=None, repr=False)
     fault: str | None = None
+    window_starts: tuple[float, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (the body is left out)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Literal, TypeAlias
 
 import attrs
@@ -89,9 +90,51 @@ class QuotaBook:
         window.used += taken
         return taken, QuotaSnapshot(plan.limit, window.used, window.start, window.end)
 
+    def try_count_all(
+        self, key_id: str, plans: Sequence[Plan], now: float
+    ) -> tuple[bool, QuotaSnapshot, tuple[float, ...]]:
+        """Count one request against every policy of a key, or against none.
+
+        The request is counted only when every policy's window has room. Returns whether it
+        was counted, the binding snapshot (the one to put in the headers) and the start of each
+        policy's window. Binding: when counted, the policy with the least remaining (ties: the
+        later reset); when refused, the full policy whose window ends last (waiting for it is
+        waiting for all).
+        """
+        windows = [self._current(_policy_key(key_id, i), p, now) for i, p in enumerate(plans)]
+        counted = all(w.used < p.limit for w, p in zip(windows, plans, strict=True))
+        if counted:
+            for window in windows:
+                window.used += 1
+        snaps = [
+            QuotaSnapshot(p.limit, w.used, w.start, w.end)
+            for w, p in zip(windows, plans, strict=True)
+        ]
+        starts = tuple(w.start for w in windows)
+        if counted:
+            return True, min(snaps, key=lambda s: (s.remaining, -s.window_end)), starts
+        full = [s for s in snaps if s.remaining == 0]
+        return False, max(full, key=lambda s: s.window_end), starts
+
+    def consume_all(
+        self, key_id: str, plans: Sequence[Plan], now: float, n: int
+    ) -> tuple[int, tuple[float, ...]]:
+        """Count up to ``n`` requests in every policy (as many as all have room for)."""
+        windows = [self._current(_policy_key(key_id, i), p, now) for i, p in enumerate(plans)]
+        room = min(p.limit - w.used for w, p in zip(windows, plans, strict=True))
+        taken = max(0, min(n, room))
+        for window in windows:
+            window.used += taken
+        return taken, tuple(w.start for w in windows)
+
     def reset(self, key_id: str | None = None) -> None:
-        """Forget the window of ``key_id`` (every key when None): the quota refills."""
+        """Forget the windows of ``key_id`` (every key when None): the quota refills."""
         if key_id is None:
             self._windows.clear()
-        else:
-            self._windows.pop(key_id, None)
+            return
+        for name in [k for k in self._windows if k.split("/")[0] == key_id]:
+            del self._windows[name]
+
+
+def _policy_key(key_id: str, index: int) -> str:
+    return key_id if index == 0 else f"{key_id}/{index}"
