@@ -1,6 +1,8 @@
 """altabots-async: the asyncio client of the AltaBots API, with a header-synced rate-limit
 scheduler that every concurrent caller of one API key shares."""
 
+from typing import TYPE_CHECKING, Any
+
 from ._client import AsyncAltaBots
 from ._exceptions import (
     AgentDeletedError,
@@ -30,6 +32,9 @@ from ._transport import RateLimitTransport
 from ._validation import ValidationError
 from ._version import __version__
 from .ratelimit import LimiterStatus, Pacing, Quota, RateLimiter, RateLimitHeaders
+
+if TYPE_CHECKING:
+    from .ratelimit.backends.redis import RedisBackend
 from .resources.conversations import KnowledgeScope
 from .webhooks import WebhookError, WebhookEvent, parse_webhook_event
 
@@ -62,6 +67,7 @@ __all__ = [
     "RateLimitHeaders",
     "RateLimitTransport",
     "RateLimiter",
+    "RedisBackend",
     "RequestOptions",
     "ResponseTooLargeError",
     "ResponseValidationError",
@@ -72,3 +78,12 @@ __all__ = [
     "__version__",
     "parse_webhook_event",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``RedisBackend`` is imported on first use (needs the ``redis`` extra)."""
+    if name == "RedisBackend":
+        from .ratelimit.backends.redis import RedisBackend
+
+        return RedisBackend
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
