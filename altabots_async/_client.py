@@ -7,13 +7,13 @@ import logging
 import os
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Any, Literal, Self, TypeVar
+from typing import Any, Self, TypeVar
 
 import httpx
 
+from ._aiohttp import AutoTransport, TransportChoice, make_transport
 from ._constants import (
     DEFAULT_BASE_URL,
-    DEFAULT_CONNECTION_LIMITS,
     DEFAULT_MAX_IN_FLIGHT,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
@@ -51,22 +51,31 @@ from .resources.webhooks import WebhooksResource
 from .resources.workflows import WorkflowsResource
 
 T = TypeVar("T")
-TransportChoice = Literal["auto", "httpx", "aiohttp"]
 
 logger = logging.getLogger("altabots_async")
 
 
-def make_inner_transport(choice: TransportChoice) -> tuple[httpx.AsyncBaseTransport, str]:
-    """The transport that really sends, and its name."""
-    if choice == "aiohttp":
-        try:
-            from httpx_aiohttp import AiohttpTransport
-        except ImportError:
-            raise ConfigurationError(
-                "transport='aiohttp' needs the extra: pip install 'altabots-async[aiohttp]'"
-            ) from None
-        return AiohttpTransport(), "aiohttp"
-    return httpx.AsyncHTTPTransport(limits=DEFAULT_CONNECTION_LIMITS), "httpx"
+def make_inner_transport(choice: TransportChoice) -> httpx.AsyncBaseTransport:
+    """The transport that really sends: ``"auto"`` decides at the first request (see
+    :class:`~altabots_async._aiohttp.AutoTransport`), ``"httpx"`` / ``"aiohttp"`` now."""
+    if choice == "auto":
+        return AutoTransport()
+    if choice not in ("httpx", "aiohttp"):
+        raise ConfigurationError(
+            f"transport must be 'auto', 'httpx', 'aiohttp' or an httpx transport, not {choice!r}"
+        )
+    return make_transport(choice)
+
+
+def transport_label(inner: httpx.AsyncBaseTransport) -> str:
+    """The name ``client.transport_name`` shows for an inner transport."""
+    if isinstance(inner, AutoTransport):
+        return inner.name
+    if isinstance(inner, httpx.AsyncHTTPTransport):
+        return "httpx"
+    if type(inner).__name__ == "AiohttpAdapter":
+        return "aiohttp"
+    return type(inner).__name__
 
 
 class _Shared:
@@ -170,12 +179,14 @@ class AsyncAltaBots:
         self._external_http = http_client is not None
         if http_client is not None:
             self._http = http_client
-            self.transport_name = "caller-owned"
+            self._inner: httpx.AsyncBaseTransport | None = None
         else:
-            if isinstance(transport, httpx.AsyncBaseTransport):
-                inner, self.transport_name = transport, type(transport).__name__
-            else:
-                inner, self.transport_name = make_inner_transport(transport)
+            inner = (
+                transport
+                if isinstance(transport, httpx.AsyncBaseTransport)
+                else make_inner_transport(transport)
+            )
+            self._inner = inner
             self._http = httpx.AsyncClient(
                 transport=RateLimitTransport(
                     inner, self.limiter, max_retries=max_retries, hook=hook
@@ -219,6 +230,15 @@ class AsyncAltaBots:
     def is_closed(self) -> bool:
         """Whether the underlying HTTP client is closed."""
         return self._http.is_closed
+
+    @property
+    def transport_name(self) -> str:
+        """The HTTP stack that sends: ``"httpx"``, ``"aiohttp"``, ``"auto"`` (not chosen
+        yet: it is chosen at the first request), ``"caller-owned"`` (``http_client=...``) or
+        the class name of a transport passed in."""
+        if self._inner is None:
+            return "caller-owned"
+        return transport_label(self._inner)
 
     def __repr__(self) -> str:
         return (
