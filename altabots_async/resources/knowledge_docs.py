@@ -145,13 +145,14 @@ async def document_items(
         _check_url(f"{field}.source_url", doc.source_url, allow_clear=update)
         if doc.file_base64 is not None:
             ext = _extension(doc.file_name or "")
-            if ext not in limits:
+            if doc.file_name is not None and ext not in limits:
                 raise _type_error(f"{field}.file_name", ext, limits)
+            limit = limits.get(ext, max(limits.values()))
             size = _decoded_size(doc.file_base64)
-            if size > limits[ext]:
+            if size > limit:
                 raise InvalidParameterError(
                     f"{field}.file_base64",
-                    f"file is {size} bytes, more than the {limits[ext]}-byte limit for .{ext}",
+                    f"file is {size} bytes, more than the {limit}-byte limit",
                 )
         items.append(
             compact(

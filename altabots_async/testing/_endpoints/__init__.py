@@ -9,8 +9,28 @@ Per-key state lives in ``ctx.store`` (``ctx.store.data.setdefault("<category>", 
 from __future__ import annotations
 
 from .._http import RouteTable
-from . import agent, conversations
+from . import (
+    agent,
+    agent_admin,
+    analytics,
+    conversations,
+    database,
+    knowledge,
+    speech,
+    users,
+    workflow,
+)
 
 __all__ = ["ROUTE_TABLES"]
 
-ROUTE_TABLES: tuple[RouteTable, ...] = (agent.routes, conversations.routes)
+ROUTE_TABLES: tuple[RouteTable, ...] = (
+    agent.routes,
+    conversations.routes,
+    agent_admin.routes,
+    knowledge.routes,
+    analytics.routes,
+    users.routes,
+    workflow.routes,
+    database.routes,
+    speech.routes,
+)
