@@ -26,9 +26,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, cast
 
 import anyio
 import httpx
@@ -62,6 +63,8 @@ from .types.conversations import (
 
 __all__ = ["EventParser", "MessageStream", "MessageStreamError", "to_event"]
 
+DRAIN_AFTER_END_SECONDS = 1.0
+"""After the end event, how long the rest of the body (normally nothing) may take to arrive."""
 _SKIP_PREFIXES = ("event:", "id:", "retry:", ":")
 _decoder = json.JSONDecoder()
 
@@ -254,6 +257,10 @@ class MessageStream:
     the response is closed when the stream ends or fails, and after a ``break`` when the
     iterator is finalized; ``async with`` closes it at the end of the block, deterministically.
     Iterate once; :meth:`final` reads what is left and returns the whole reply.
+
+    Under trio, stopping before the body's end (at code 0, on ``break`` or cancellation) makes
+    trio emit a ``ResourceWarning`` about httpx's own body generators when they are collected;
+    the response is closed all the same.
     """
 
     def __init__(
@@ -274,7 +281,9 @@ class MessageStream:
         self.flow_outputs: list[FlowOutputItem] = []
         self.done = False
         self._deltas: list[str] = []
-        self._iterator: AsyncGenerator[StreamEvent, None] | None = None
+        # A weak reference: ``async for ... break`` without ``async with`` drops the last
+        # strong one, and the event loop's async-generator hook then closes the response.
+        self._iterator: weakref.ref[AsyncGenerator[StreamEvent, None]] | None = None
         self._closed = False
 
     def __repr__(self) -> str:
@@ -313,13 +322,14 @@ class MessageStream:
     def __aiter__(self) -> AsyncIterator[StreamEvent]:
         if self._iterator is not None:
             raise StreamError("a MessageStream can be iterated only once")
-        self._iterator = self._iterate()
-        return self._iterator
+        iterator = self._iterate()
+        self._iterator = weakref.ref(iterator)
+        return iterator
 
     async def aclose(self) -> None:
         """Stop iterating and close the HTTP response (idempotent)."""
         self._closed = True
-        iterator, self._iterator = self._iterator, None
+        iterator = self._iterator() if self._iterator is not None else None
         with anyio.CancelScope(shield=True):
             if iterator is not None:
                 # RuntimeError: closed from another task while it is running
@@ -355,11 +365,16 @@ class MessageStream:
         try:
             response = await self._open()
             try:
-                async for chunk in response.aiter_bytes():
-                    for obj in parser.feed(chunk):
-                        event = self._decode(obj)
-                        yield event
+                body = cast(AsyncGenerator[bytes, None], response.aiter_bytes())
+                async with contextlib.aclosing(body) as chunks:
+                    async for chunk in chunks:
+                        for obj in parser.feed(chunk):
+                            event = self._decode(obj)
+                            yield event
+                            if self.done:
+                                break
                         if self.done:
+                            await self._drain(chunks)
                             return
                 for obj in parser.close():
                     event = self._decode(obj)
@@ -379,6 +394,16 @@ class MessageStream:
                 with anyio.CancelScope(shield=True):
                     await self.response.aclose()
 
+    async def _drain(self, chunks: AsyncIterator[bytes]) -> None:
+        """After code 0: read to EOF, briefly and unparsed, so that httpx's body generators
+        finish (a server normally ends the body right after code 0)."""
+        drained = 0
+        with anyio.move_on_after(DRAIN_AFTER_END_SECONDS), contextlib.suppress(httpx.HTTPError):
+            async for chunk in chunks:
+                drained += len(chunk)
+                if drained > self.max_event_bytes:
+                    break
+
     def _decode(self, obj: dict[str, Any]) -> StreamEvent:
         event = to_event(obj)
         self._apply(event)
@@ -388,9 +413,15 @@ class MessageStream:
         """Consume the remaining events (started or not)."""
         if self.done:
             return
-        iterator = self._iterator if self._iterator is not None else self.__aiter__()
-        async for _ in iterator:
-            pass
+        if self._iterator is None:
+            iterator: AsyncIterator[StreamEvent] | None = self.__aiter__()
+        else:
+            iterator = self._iterator()
+        if iterator is not None:
+            async for _ in iterator:
+                pass
+        if not self.done:
+            raise self._error("the stream was closed before its end event (code 0)")
 
     async def final(self) -> MessageReply:
         """Read to the end and return the whole reply as a :class:`MessageReply`.
