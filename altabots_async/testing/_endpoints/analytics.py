@@ -3,8 +3,9 @@
 Every simulated call that costs credits appends to ``ctx.store.data["credits"]`` through
 :func:`record_credits` (kind, amount, server time, and the conversation or workflow run it
 belongs to); the four analytics endpoints sum that ledger. Other endpoint modules (messages,
-documents, workflows, speech, database) call :func:`record_credits`, so the analytics a test
-reads reflect the calls it made.
+documents, workflows, speech, database) call :func:`record_credits`; chat charges are read
+from the replies the conversation endpoints keep (``usage.credits.total_credits`` of each
+stored assistant message). So the analytics a test reads reflect the calls it made.
 """
 
 from __future__ import annotations
@@ -78,9 +79,33 @@ def _range(ctx: Context, max_days: int) -> tuple[int, int]:
     return start, end
 
 
+def _chat_entries(ctx: Context) -> list[dict[str, Any]]:
+    """Chat charges of the replies the conversation endpoints stored (their ``usage``)."""
+    messages = getattr(ctx.store.data.get("conversations"), "messages", None)
+    if not isinstance(messages, dict):
+        return []
+    entries = []
+    for message in messages.values():
+        usage = message.get("usage") if isinstance(message, dict) else None
+        if not isinstance(usage, dict):
+            continue
+        credits = usage.get("credits", {}).get("total_credits", 0.0)
+        entries.append(
+            {
+                "time_ms": int(message.get("create_time", 0)),
+                "kind": "chat",
+                "amount": float(credits),
+                "conversation_id": message.get("conversation_id"),
+                "run_id": None,
+            }
+        )
+    return entries
+
+
 def _entries(ctx: Context, start: int, end: int) -> list[dict[str, Any]]:
     ledger: list[dict[str, Any]] = ctx.store.data.get("credits", [])
-    return [entry for entry in ledger if start <= entry["time_ms"] <= end]
+    every = [*ledger, *_chat_entries(ctx)]
+    return [entry for entry in every if start <= entry["time_ms"] <= end]
 
 
 def _sums(entries: Iterable[dict[str, Any]], kinds: tuple[str, ...]) -> dict[str, float]:
