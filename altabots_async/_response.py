@@ -114,7 +114,8 @@ def raise_for_body(
     elif is_json:
         code, message = None, _excerpt(content)
     else:
-        code, message = None, ("(non-JSON body) " + _excerpt(content)) if content else "(empty body)"
+        excerpt = _excerpt(content)
+        code, message = None, f"(non-JSON body) {excerpt}" if content else "(empty body)"
     effective_status = status if status >= 400 else 400
     cls = error_class_for(effective_status, code)
     raise cls(

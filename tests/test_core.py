@@ -396,3 +396,17 @@ def test_estimate_counts_whole_windows() -> None:
 
     assert core.estimate(1.0, 0) == 20.0
     assert math.isfinite(core.estimate(1.0, 9))
+
+
+def test_short_windows_after_local_rollover() -> None:
+    """Regression: with 0.3 s windows and no known period, responses of the window after a
+    local rollover are not mistaken for late ones (which would grant a second full window)."""
+    core = Core()
+    probe = grant(core, 0.0)
+    core.observe(probe, obs(4, 0.3, limit=5), 0.01)
+    assert core.available(0.31) == 5  # rolled over at 0.3
+    permits = [grant(core, 0.31) for _ in range(5)]
+    for index, permit in enumerate(permits):
+        core.observe(permit, obs(4 - index, 0.6, limit=5), 0.32)
+
+    assert core.available(0.33) == 0

@@ -44,6 +44,7 @@ class SchedulerMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.now = 0.0
+        self.period = PERIOD
         self.core = Core()
         self.count: dict[float, int] = {}
         self.over_quota: dict[float, int] = {}
@@ -59,15 +60,19 @@ class SchedulerMachine(RuleBasedStateMachine):
         configured=st.booleans(),
         max_in_flight=st.none() | st.integers(1, 4),
         start=st.floats(0, 25),
+        period=st.sampled_from([0.3, 1.0, PERIOD]),
     )
-    def setup(self, configured: bool, max_in_flight: int | None, start: float) -> None:
+    def setup(
+        self, configured: bool, max_in_flight: int | None, start: float, period: float
+    ) -> None:
         self.now = start
+        self.period = period
         self.core = Core(
-            quota=Quota(LIMIT, PERIOD) if configured else None, max_in_flight=max_in_flight
+            quota=Quota(LIMIT, period) if configured else None, max_in_flight=max_in_flight
         )
 
     def _window(self) -> float:
-        return math.floor(self.now / PERIOD) * PERIOD
+        return math.floor(self.now / self.period) * self.period
 
     @rule(priority=st.integers(0, 2), deadline=st.none() | st.floats(0, 30))
     def submit(self, priority: int, deadline: float | None) -> None:
@@ -160,7 +165,7 @@ class SchedulerMachine(RuleBasedStateMachine):
             self.settled += 1
             return
         window = self._window()
-        reset = window + PERIOD
+        reset = window + self.period
         used = self.count.get(window, 0)
         if used < LIMIT:
             self.count[window] = used + 1
@@ -183,10 +188,15 @@ class SchedulerMachine(RuleBasedStateMachine):
             self.core.observe(permit, result, self.now)
         self.settled += 1
 
-    @rule(dt=st.floats(0, 2 * PERIOD))
+    @rule(dt=st.floats(0, 2))
     def advance(self, dt: float) -> None:
-        """Time passes."""
-        self.now += dt
+        """Time passes (up to two windows)."""
+        self.now += dt * self.period
+
+    @rule(frac=st.floats(0, 0.99))
+    def next_window(self, frac: float) -> None:
+        """Time moves into the next server window."""
+        self.now = (math.floor(self.now / self.period) + 1 + frac) * self.period
 
     @rule(k=st.integers(1, LIMIT))
     def outside_consumer(self, k: int) -> None:

@@ -48,6 +48,8 @@ from ._quota import Quota
 
 __all__ = ["Core", "Decision", "Observation", "Pacing", "Permit", "Waiter"]
 
+_KEY_TOLERANCE = 0.05  # seconds: two epoch-form resets this close name the same window
+
 
 class Pacing(StrEnum):
     """``burst``: use permits as soon as they exist. ``smooth``: spread them until Reset."""
@@ -145,6 +147,7 @@ class Core:
     # server-synced window
     limit: int | None = None
     period: float | None = None
+    period_exact: bool = False  # configured, or learned from the server's window keys
     reset_at: float | None = None
     window_key: float | None = None
     stale_key: float | None = None
@@ -174,6 +177,7 @@ class Core:
         if self.quota is not None:
             self.limit = self.quota.limit
             self.period = self.quota.period_seconds
+            self.period_exact = True
 
     # ------------------------------------------------------------------ capacity
 
@@ -460,16 +464,20 @@ class Core:
         self.frozen_until = max(self.frozen_until, min(until, now + self.window_cap))
 
     def _window_order(self, reset_at: float | None, window: float | None) -> int:
-        """-1: the response belongs to an earlier window, 0: the current one, 1: a later one."""
+        """-1: the response belongs to an earlier window, 0: the current one, 1: a later one.
+
+        Epoch-form resets name the server's window exactly (every response of one window
+        carries the same value), so they are compared with a tiny tolerance. Delta-form
+        resets are compared on our clock, with room for rounding and latency.
+        """
         if window is not None:
-            if self.stale_key is not None and window <= self.stale_key + 0.5:
+            if self.stale_key is not None and window <= self.stale_key + _KEY_TOLERANCE:
                 return -1
             if self.window_key is None:
                 return 1 if self.stale_key is not None else 0
-            tol = 0.5 if self.period is None else min(0.5, self.period / 4)
-            if window > self.window_key + tol:
+            if window > self.window_key + _KEY_TOLERANCE:
                 return 1
-            return -1 if window < self.window_key - tol else 0
+            return -1 if window < self.window_key - _KEY_TOLERANCE else 0
         if reset_at is None or self.reset_at is None:
             return 0
         tol = 1.5 if self.period is None else min(1.5, self.period / 2)
@@ -504,9 +512,16 @@ class Core:
             return
         if order > 0:
             # The server has moved to a new window (maybe before our estimate of its reset).
-            if self.quota is None and reset_at is not None and self.reset_at is not None:
+            previous = self.window_key if self.window_key is not None else self.stale_key
+            if self.quota is None and window is not None and previous is not None:
+                # Keys of two windows differ by a whole number of periods: the smallest
+                # gap seen is the period (or a multiple of it, which is only more careful).
+                gap = window - previous
+                self.period = gap if self.period is None else min(self.period, gap)
+                self.period_exact = True
+            elif self.quota is None and reset_at is not None and self.reset_at is not None:
                 gap = reset_at - self.reset_at
-                if gap > 0.5:
+                if gap > 0.5 and not self.period_exact:
                     self.period = gap if self.period is None else min(self.period, gap)
             self.r_min = remaining
             self.reset_at = reset_at if reset_at is not None else self.reset_at

@@ -23,6 +23,7 @@ from email.utils import parsedate_to_datetime
 from typing import Final
 
 import attrs
+import httpx
 
 _MS_THRESHOLD: Final = 1e11
 _EPOCH_THRESHOLD: Final = 1e9
@@ -116,7 +117,12 @@ def _get(headers: Mapping[str, str], name: str) -> str | None:
 
 
 def parse_rate_limit_headers(headers: Mapping[str, str]) -> RateLimitHeaders:
-    """Parse one response's rate-limit headers (case-insensitive mapping). Never raises."""
+    """Parse one response's rate-limit headers (any mapping; names are case-insensitive).
+
+    Never raises.
+    """
+    if not isinstance(headers, httpx.Headers):
+        headers = {str(k).lower(): v for k, v in headers.items() if isinstance(v, str)}
     problems: list[tuple[str, str]] = []
 
     def note(name: str, reason: str) -> None:
@@ -247,9 +253,10 @@ class ServerClock:
     def offset(self, wall_minus_mono: float) -> float:
         """Best estimate of server_time - mono that is not ahead of the server."""
         upper = min(self._upper) if self._upper else math.inf
-        if self._dates:
-            return min(max(self._dates), upper)
         lower = max(self._lower) if self._lower else -math.inf
+        if self._dates:
+            lower = max(lower, max(self._dates))
+            return min(lower, upper)
         guess = min(wall_minus_mono, upper)
         return max(guess, lower) if lower <= upper else guess
 

@@ -21,6 +21,7 @@ from ..._exceptions import QuotaExhaustedError
 from .._clock import Clock, SystemClock
 from .._core import Core, Observation, Permit, Waiter
 from .._headers import RateLimitHeaders, ServerClock, parse_rate_limit_headers
+from .._parker import new_parker
 from ._base import BucketSettings, Lease, LimiterStatus
 
 __all__ = ["MemoryBackend", "MemoryBucket", "MemoryLease"]
@@ -73,7 +74,7 @@ class MemoryBucket:
         if decision.waiter is None:
             raise self._exhausted(decision.rejected_until, now)
         waiter = decision.waiter
-        waiter.token = anyio.Event()
+        waiter.token = new_parker()
         if self._timekeeper is None:
             self._timekeeper = waiter
             self._tk_wake = math.inf
@@ -90,7 +91,7 @@ class MemoryBucket:
                     await waiter.token.wait()
                 now = self.clock.monotonic()
                 if waiter.state == "queued":
-                    waiter.token = anyio.Event()
+                    waiter.token = new_parker()
                     self._pump(now)
                 if waiter.state == "granted":
                     assert waiter.permit is not None
@@ -127,7 +128,7 @@ class MemoryBucket:
 
     def _nudge(self) -> None:
         tk = self._timekeeper
-        if tk is not None and isinstance(tk.token, anyio.Event):
+        if tk is not None and tk.token is not None:
             tk.token.set()
 
     def _pump(self, now: float) -> None:
@@ -161,7 +162,7 @@ class MemoryBucket:
         self.server_clock.learn(
             date=parsed.date,
             reset_epoch=parsed.reset_epoch,
-            period=self.core.period,
+            period=self.core.period if self.core.period_exact else None,
             sent_mono=permit.granted_at,
             received_mono=now,
         )
