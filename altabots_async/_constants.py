@@ -11,7 +11,12 @@ ENV_BASE_URL = "ALTABOTS_BASE_URL"
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 DEFAULT_MAX_RETRIES = 3
 DEFAULT_MAX_IN_FLIGHT = 64
-DEFAULT_CONNECTION_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=50)
+# The scheduler caps requests in flight (acquire to response headers) per key. The pool keeps
+# a connection alive for each of them (no reconnect churn at full load) and allows as many
+# again for streamed bodies, which hold their connection after the headers came back.
+DEFAULT_CONNECTION_LIMITS = httpx.Limits(
+    max_connections=2 * DEFAULT_MAX_IN_FLIGHT, max_keepalive_connections=DEFAULT_MAX_IN_FLIGHT
+)
 
 # Backoff for 5xx, timeouts and connection errors: full jitter over an exponential ceiling.
 INITIAL_RETRY_DELAY = 0.5
