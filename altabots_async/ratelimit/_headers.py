@@ -67,7 +67,7 @@ def _number(raw: str) -> float | None:
         text = text.split(",", 1)[0].strip()
     if ";" in text:
         text = text.split(";", 1)[0].strip()
-    if not text or len(text) > 64:
+    if not text or len(text) > 64 or not text.isascii():
         return None
     try:
         value = float(text)
@@ -106,7 +106,7 @@ def parse_http_date(raw: str) -> float | None:
         value = parsed.timestamp()
     except (OverflowError, OSError, ValueError):
         return None
-    return value if math.isfinite(value) else None
+    return value if math.isfinite(value) and value >= 0 else None
 
 
 def _get(headers: Mapping[str, str], name: str) -> str | None:
