@@ -42,10 +42,21 @@ def router() -> respx.MockRouter:
 
 
 @pytest.fixture
-async def client(router: respx.MockRouter) -> AsyncIterator[AsyncAltaBots]:
+def permits() -> list[str]:
+    """The scheduler's ``request`` events: one per permit granted and request sent."""
+    return []
+
+
+@pytest.fixture
+async def client(router: respx.MockRouter, permits: list[str]) -> AsyncIterator[AsyncAltaBots]:
     """A client whose every request goes to the respx router (through the scheduler)."""
     transport = httpx.MockTransport(router.async_handler)
-    async with AsyncAltaBots(api_key=KEY, transport=transport, max_retries=0) as client:
+    async with AsyncAltaBots(
+        api_key=KEY,
+        transport=transport,
+        max_retries=0,
+        hook=lambda event, details: permits.append(event) if event == "request" else None,
+    ) as client:
         yield client
 
 
@@ -133,6 +144,7 @@ JSON_CASES = [
 async def test_request_and_example_response(
     client: AsyncAltaBots,
     router: respx.MockRouter,
+    permits: list[str],
     call: Call,
     method: str,
     path: str,
@@ -140,13 +152,15 @@ async def test_request_and_example_response(
     answer: Any,
     check: Callable[[Any], bool],
 ) -> None:
-    """Each endpoint sends the exact method, path and body, and parses the example."""
+    """Each endpoint sends the exact method, path and body through the scheduler (one permit),
+    and parses the example."""
     route = router.route(method=method, path=path).respond(200, json=answer)
 
     result = await call(client.agent)
 
     request = route.calls.last.request
     assert route.call_count == 1
+    assert permits == ["request"]
     assert request.url.params.multi_items() == []
     if sent is None:
         assert request.content == b""
@@ -156,7 +170,7 @@ async def test_request_and_example_response(
 
 
 async def test_import_sends_multipart_file_and_desc(
-    client: AsyncAltaBots, router: respx.MockRouter
+    client: AsyncAltaBots, router: respx.MockRouter, permits: list[str]
 ) -> None:
     """Endpoint 19: a multipart ``file`` part and a ``versionDesc`` field; the answer parsed."""
     route = router.post("/v1/agent/version/import").respond(
@@ -173,6 +187,7 @@ async def test_import_sends_multipart_file_and_desc(
     assert b'name="file"; filename="support.bot"' in request.content
     assert isinstance(result, VersionImport)
     assert (result.bot_id, result.version) == (BOT, "5")
+    assert permits == ["request"]
 
 
 @pytest.mark.parametrize(
@@ -195,6 +210,7 @@ async def test_import_sends_multipart_file_and_desc(
 async def test_skill_uploads(
     client: AsyncAltaBots,
     router: respx.MockRouter,
+    permits: list[str],
     call: Call,
     path: str,
     fields: list[bytes],
@@ -213,6 +229,7 @@ async def test_skill_uploads(
     assert b'name="file"; filename="faq.' in request.content
     assert isinstance(result, Skill)
     assert result.skill_id == "s1"
+    assert permits == ["request"]
 
 
 async def test_permission_error_maps(client: AsyncAltaBots, router: respx.MockRouter) -> None:

@@ -47,10 +47,21 @@ def router() -> respx.MockRouter:
 
 
 @pytest.fixture
-async def client(router: respx.MockRouter) -> AsyncIterator[AsyncAltaBots]:
+def permits() -> list[str]:
+    """The scheduler's ``request`` events: one per permit granted and request sent."""
+    return []
+
+
+@pytest.fixture
+async def client(router: respx.MockRouter, permits: list[str]) -> AsyncIterator[AsyncAltaBots]:
     """A client whose every request goes to the respx router (through the scheduler)."""
     transport = httpx.MockTransport(router.async_handler)
-    async with AsyncAltaBots(api_key=KEY, transport=transport, max_retries=0) as client:
+    async with AsyncAltaBots(
+        api_key=KEY,
+        transport=transport,
+        max_retries=0,
+        hook=lambda event, details: permits.append(event) if event == "request" else None,
+    ) as client:
         yield client
 
 
@@ -213,6 +224,7 @@ CASES = [
 async def test_request_and_example_response(
     client: AsyncAltaBots,
     router: respx.MockRouter,
+    permits: list[str],
     call: Call,
     method: str,
     path: str,
@@ -221,12 +233,14 @@ async def test_request_and_example_response(
     answer: Any,
     check: Callable[[Any], bool],
 ) -> None:
-    """Each endpoint sends the exact method, path, query or body, and parses the example."""
+    """Each endpoint sends the exact method, path, query or body through the scheduler (one
+    permit), and parses the example."""
     route = router.route(method=method, path=path).respond(200, json=answer)
 
     result = await call(client)
 
     assert route.call_count == 1
+    assert permits == ["request"]
     request = route.calls.last.request
     if sent is None:
         assert request.url.params.multi_items() == query

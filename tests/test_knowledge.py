@@ -50,10 +50,21 @@ def router() -> respx.MockRouter:
 
 
 @pytest.fixture
-async def client(router: respx.MockRouter) -> AsyncIterator[AsyncAltaBots]:
+def permits() -> list[str]:
+    """The scheduler's ``request`` events: one per permit granted and request sent."""
+    return []
+
+
+@pytest.fixture
+async def client(router: respx.MockRouter, permits: list[str]) -> AsyncIterator[AsyncAltaBots]:
     """A client whose every request goes to the respx router (through the scheduler)."""
     transport = httpx.MockTransport(router.async_handler)
-    async with AsyncAltaBots(api_key=KEY, transport=transport, max_retries=0) as client:
+    async with AsyncAltaBots(
+        api_key=KEY,
+        transport=transport,
+        max_retries=0,
+        hook=lambda event, details: permits.append(event) if event == "request" else None,
+    ) as client:
         yield client
 
 
@@ -296,6 +307,7 @@ CASES = [
 async def test_request_and_example_response(
     client: AsyncAltaBots,
     router: respx.MockRouter,
+    permits: list[str],
     call: Call,
     method: str,
     path: str,
@@ -304,12 +316,14 @@ async def test_request_and_example_response(
     answer: Any,
     check: Callable[[Any], bool],
 ) -> None:
-    """Each endpoint sends the exact method, path, query or body, and parses the example."""
+    """Each endpoint sends the exact method, path, query or body through the scheduler (one
+    permit), and parses the example."""
     route = router.route(method=method, path=path).respond(200, json=answer)
 
     result = await call(client.knowledge_base)
 
     assert route.call_count == 1
+    assert permits == ["request"]
     request = route.calls.last.request
     assert request.headers["authorization"] == f"Bearer {KEY}"
     if sent is None:
@@ -322,7 +336,7 @@ async def test_request_and_example_response(
 
 
 async def test_legacy_upload_is_multipart(
-    client: AsyncAltaBots, router: respx.MockRouter, tmp_path: Path
+    client: AsyncAltaBots, router: respx.MockRouter, tmp_path: Path, permits: list[str]
 ) -> None:
     """Endpoint 39 sends one multipart ``file`` part named by the base name only."""
     path = tmp_path / "guide.md"
@@ -340,6 +354,7 @@ async def test_legacy_upload_is_multipart(
     assert str(tmp_path).encode() not in request.content
     assert isinstance(result, UploadedFile)
     assert result.document_id == DOC
+    assert permits == ["request"]
 
 
 async def test_error_code_maps_to_exception(

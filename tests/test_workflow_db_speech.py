@@ -48,10 +48,21 @@ def router() -> respx.MockRouter:
 
 
 @pytest.fixture
-async def client(router: respx.MockRouter) -> AsyncIterator[AsyncAltaBots]:
+def permits() -> list[str]:
+    """The scheduler's ``request`` events: one per permit granted and request sent."""
+    return []
+
+
+@pytest.fixture
+async def client(router: respx.MockRouter, permits: list[str]) -> AsyncIterator[AsyncAltaBots]:
     """A client whose every request goes to the respx router (through the scheduler)."""
     transport = httpx.MockTransport(router.async_handler)
-    async with AsyncAltaBots(api_key=KEY, transport=transport, max_retries=0) as client:
+    async with AsyncAltaBots(
+        api_key=KEY,
+        transport=transport,
+        max_retries=0,
+        hook=lambda event, details: permits.append(event) if event == "request" else None,
+    ) as client:
         yield client
 
 
@@ -322,6 +333,7 @@ CASES = [
 async def test_request_and_example_response(
     client: AsyncAltaBots,
     router: respx.MockRouter,
+    permits: list[str],
     call: Call,
     method: str,
     path: str,
@@ -330,12 +342,14 @@ async def test_request_and_example_response(
     answer: Any,
     check: Callable[[Any], bool],
 ) -> None:
-    """Each endpoint sends the exact method, path, query or body, and parses the example."""
+    """Each endpoint sends the exact method, path, query or body through the scheduler (one
+    permit), and parses the example."""
     route = router.route(method=method, path=path).respond(200, json=answer)
 
     result = await call(client)
 
     assert route.call_count == 1
+    assert permits == ["request"]
     request = route.calls.last.request
     if sent is None:
         assert request.url.params.multi_items() == query
@@ -367,7 +381,11 @@ async def test_workflow_version_import(client: AsyncAltaBots, router: respx.Mock
     ],
 )
 async def test_voice_to_text_paths(
-    client: AsyncAltaBots, router: respx.MockRouter, path: str | None, expected: str
+    client: AsyncAltaBots,
+    router: respx.MockRouter,
+    permits: list[str],
+    path: str | None,
+    expected: str,
 ) -> None:
     """Endpoint 62 posts multipart to /v1/bot/identify by default, or to the path given."""
     route = router.post(expected).respond(200, json={"text": "hello"})
@@ -381,9 +399,12 @@ async def test_voice_to_text_paths(
     assert request.headers["content-type"].startswith("multipart/form-data")
     assert b'name="file"; filename="q.mp3"' in request.content
     assert result == Transcription("hello")
+    assert permits == ["request"]
 
 
-async def test_text_to_audio_returns_bytes(client: AsyncAltaBots, router: respx.MockRouter) -> None:
+async def test_text_to_audio_returns_bytes(
+    client: AsyncAltaBots, router: respx.MockRouter, permits: list[str]
+) -> None:
     """Endpoint 63 sends ``{id}`` and returns the body bytes as they came."""
     route = router.post("/v1/text-to-audio").respond(
         200, content=b"ID3\x00audio", headers={"content-type": "audio/mpeg"}
@@ -393,6 +414,7 @@ async def test_text_to_audio_returns_bytes(client: AsyncAltaBots, router: respx.
 
     assert json.loads(route.calls.last.request.content) == {"id": "m1"}
     assert audio == b"ID3\x00audio"
+    assert permits == ["request"]
 
 
 async def test_text_to_audio_error_body(client: AsyncAltaBots, router: respx.MockRouter) -> None:
