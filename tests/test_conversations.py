@@ -61,12 +61,10 @@ def sim() -> Simulator:
 
 
 @pytest.fixture
-async def sim_client(sim: Simulator) -> AsyncIterator[AsyncAltaBots]:
-    """A client talking to the simulator in-process."""
-    async with AsyncAltaBots(
-        api_key=KEY, base_url="http://localhost/", transport=sim.transport()
-    ) as client:
-        yield client
+async def sim_client(sim: Simulator, make_client: Callable[..., Awaitable[Any]]) -> AsyncAltaBots:
+    """A client on the simulator (in-process, or served over aiohttp: see ``make_client``)."""
+    client: AsyncAltaBots = await make_client(sim, api_key=KEY)
+    return client
 
 
 # ----------------------------------------------------------------------------- reference examples
@@ -994,3 +992,51 @@ def test_resources_are_client_attributes() -> None:
     assert callable(client.webhooks.parse)
     assert KEY not in repr(client.conversations)
     assert KEY not in repr(client.conversations.human)
+
+
+async def test_every_public_method_takes_one_permit(
+    sim: Simulator, sim_client: AsyncAltaBots, exchange: tuple[str, MessageReply]
+) -> None:
+    """Walking every public method of the category: each request takes exactly one permit."""
+    cid, reply = exchange
+    conversations = sim_client.conversations
+    mid = reply.message_id
+    calls: dict[str, Callable[[], Awaitable[Any]]] = {
+        "create": lambda: conversations.create(user_id="walker"),
+        "send_message": lambda: conversations.send_message(cid, "one"),
+        "stream_message": lambda: conversations.stream_message(cid, "two").final(),
+        "send_message_webhook": lambda: conversations.send_message_webhook(cid, "three"),
+        "send_message_v1": lambda: conversations.send_message_v1(cid, "four"),
+        "list": lambda: conversations.list(start_time=0, end_time=END_MS),
+        "list_all": lambda: conversations.list_all(start_time=0, end_time=END_MS).to_list(),
+        "messages": lambda: conversations.messages(cid),
+        "messages_all": lambda: conversations.messages_all(cid).to_list(),
+        "messages_v1": lambda: conversations.messages_v1(cid),
+        "messages_v1_all": lambda: conversations.messages_v1_all(cid).to_list(),
+        "suggested_questions": lambda: conversations.suggested_questions(mid),
+        "correlated_dataset": lambda: conversations.correlated_dataset(mid),
+        "references": lambda: conversations.references(mid),
+        "qa_records": lambda: conversations.qa_records(start_time=0, end_time=END_MS),
+        "qa_records_all": lambda: conversations.qa_records_all(
+            start_time=0, end_time=END_MS
+        ).to_list(),
+        "feedback": lambda: conversations.feedback(mid, "POSITIVE"),
+        "rate_quality": lambda: conversations.rate_quality(mid, "UNRESOLVED"),
+        "logtree": lambda: conversations.logtree(mid),
+        "human.reply": lambda: conversations.human.reply("h-walk", "hi"),
+        "human.close": lambda: conversations.human.close("h-walk"),
+    }
+    public = {
+        name
+        for name in dir(ConversationsResource)
+        if not name.startswith("_") and name not in ("human", "with_raw_response")
+    }
+    assert public | {"human.reply", "human.close"} == set(calls)
+
+    for name, call in calls.items():
+        granted, served = sim_client.rate_limit.granted, len(sim.requests())
+        await call()
+        assert sim_client.rate_limit.granted - granted == 1, name
+        assert len(sim.requests()) - served == 1, name
+    assert sim_client.rate_limit.in_flight == 0
+    assert sim.over_quota_count() == 0

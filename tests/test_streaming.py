@@ -4,7 +4,7 @@ closing and failure rules, over scripted HTTP and against the simulator."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import anyio
@@ -570,6 +570,15 @@ async def test_json_error_with_status_200(client: AsyncAltaBots, server: Server)
 
 
 @pytest.mark.anyio
+async def test_blocking_body_instead_of_a_stream(client: AsyncAltaBots, server: Server) -> None:
+    """A 200 JSON body that is not a stream event (no ``code``) is a malformed stream."""
+    server.next = lambda: httpx.Response(200, json={"conversation_id": CID, "message_id": "m"})
+
+    with pytest.raises(StreamError, match="no integer 'code'"):
+        await client.conversations.stream_message(CID, "hi").final()
+
+
+@pytest.mark.anyio
 async def test_iterate_once(client: AsyncAltaBots, server: Server) -> None:
     """A MessageStream is consumed once; a second iteration is refused."""
     server.stream(ScriptedStream(FULL))
@@ -603,12 +612,10 @@ def sim() -> Simulator:
 
 
 @pytest.fixture
-async def sim_client(sim: Simulator) -> AsyncIterator[AsyncAltaBots]:
-    """A client on the simulator."""
-    async with AsyncAltaBots(
-        api_key=KEY, base_url="http://localhost/", transport=sim.transport()
-    ) as client:
-        yield client
+async def sim_client(sim: Simulator, make_client: Callable[..., Awaitable[Any]]) -> AsyncAltaBots:
+    """A client on the simulator (in-process, or served over aiohttp: see ``make_client``)."""
+    client: AsyncAltaBots = await make_client(sim, api_key=KEY)
+    return client
 
 
 @pytest.mark.anyio
