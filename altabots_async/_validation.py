@@ -1,7 +1,8 @@
 """Checks made before a request is sent, so that a bad argument never spends quota.
 
-Every check raises :class:`ValidationError` (a :class:`ConfigurationError`, hence also a
-``ValueError``) whose ``field`` names the API field at fault, e.g.::
+Every check raises :class:`ValidationError` whose ``field`` names the API field at fault. It
+is an :class:`InvalidParameterError` (what the other categories raise), a
+:class:`ConfigurationError` and a ``ValueError``, so any of those catches it, e.g.::
 
     ValidationError: user_id: at most 32 characters, got 40
 
@@ -15,6 +16,7 @@ import datetime as _dt
 import math
 from collections.abc import Collection, Mapping, Sequence
 
+from ._checks import InvalidParameterError
 from ._exceptions import ConfigurationError
 
 __all__ = [
@@ -47,17 +49,13 @@ ROLES = ("user", "assistant")
 CONTENT_PART_TYPES = ("text", "image", "audio", "document")
 
 
-class ValidationError(ConfigurationError):
+class ValidationError(InvalidParameterError, ConfigurationError):
     """An argument breaks a limit the API documents; raised before anything is sent.
 
     Attributes:
         field: the API field at fault (``"user_id"``, ``"messages[1].role"``, ...).
+        problem: what is wrong with it.
     """
-
-    def __init__(self, field: str, problem: str) -> None:
-        super().__init__(f"{field}: {problem}")
-        self.field = field
-        self.problem = problem
 
 
 def require_str(field: str, value: object) -> str:

@@ -16,6 +16,7 @@ from altabots_async import (
     AgentDeletedError,
     AsyncAltaBots,
     BadRequestError,
+    InvalidParameterError,
     KnowledgeScope,
     NotFoundError,
     ValidationError,
@@ -677,6 +678,7 @@ async def test_validation_raises_before_any_request(
 
     assert info.value.field == field
     assert isinstance(info.value, ValueError)
+    assert isinstance(info.value, InvalidParameterError)
     assert len(router.calls) == 0
     assert client.rate_limit.granted == 0
 
