@@ -3,6 +3,7 @@ scheduler that every concurrent caller of one API key shares."""
 
 from typing import TYPE_CHECKING, Any
 
+from ._checks import InvalidParameterError
 from ._client import AsyncAltaBots
 from ._exceptions import (
     AgentDeletedError,
@@ -54,6 +55,7 @@ __all__ = [
     "InsecureTransportError",
     "InsufficientCreditsError",
     "InternalServerError",
+    "InvalidParameterError",
     "KnowledgeScope",
     "LimiterStatus",
     "MessageStream",
