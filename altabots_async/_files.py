@@ -17,13 +17,14 @@ from __future__ import annotations
 import base64
 import mimetypes
 import os
-from collections.abc import AsyncIterable
-from typing import TYPE_CHECKING, Any, TypeAlias
+from collections.abc import AsyncIterable, Mapping
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 import anyio
 import attrs
 
 from ._checks import InvalidParameterError
+from ._exceptions import ResponseValidationError
 from ._response import APIResponse, decode_json, raise_for_body, read_capped
 from ._transport import RATE_LIMIT_EXTENSION
 from .ratelimit._headers import RateLimitHeaders
@@ -39,10 +40,12 @@ __all__ = [
     "encode_base64",
     "read_upload",
     "request_bytes",
+    "request_multipart",
     "safe_filename",
 ]
 
 MIB = 1024 * 1024
+T = TypeVar("T")
 
 FileInput: TypeAlias = (
     "str | os.PathLike[str] | bytes | bytearray | memoryview | AsyncIterable[bytes]"
@@ -164,6 +167,41 @@ async def read_upload(
 def encode_base64(content: bytes) -> str:
     """Standard base64 text of ``content`` (the ``file_base64`` fields)."""
     return base64.b64encode(content).decode("ascii")
+
+
+async def request_multipart(
+    client: AsyncAltaBots,
+    method: str,
+    path: str,
+    *,
+    cast_to: type[T],
+    upload: Upload,
+    data: Mapping[str, Any] | None = None,
+    field: str = "file",
+) -> T:
+    """Send a multipart upload through the scheduler and structure the answer into ``cast_to``.
+
+    The body is encoded once, up front, so that the scheduler may resend it after a 429 (not
+    processed by definition) exactly as it does for JSON calls; httpx would otherwise stream
+    the parts and the transport could not replay them.
+    """
+    request = client._build_request(method, path, files=upload.multipart(field), data=data or None)
+    request.read()
+    response = await client._send(request)
+    content = await read_capped(response, client.max_response_bytes)
+    info = response.extensions.get(RATE_LIMIT_EXTENSION)
+    if isinstance(info, RateLimitHeaders):
+        client._shared.last_rate_limit = info
+    body, is_json = decode_json(content)
+    raise_for_body(response, content, body, is_json)
+    raw = APIResponse(response, content, body, cast_to)
+    if RAW_RESPONSE.get():
+        return raw  # type: ignore[return-value]
+    if not is_json:
+        raise ResponseValidationError(
+            f"{method} {request.url.path}: expected a JSON body", body=None
+        )
+    return raw.parse()
 
 
 async def request_bytes(

@@ -14,6 +14,7 @@ import respx
 from altabots_async import AsyncAltaBots
 from altabots_async._checks import InvalidParameterError
 from altabots_async._files import Upload, encode_base64, read_upload, safe_filename
+from altabots_async._transport import _is_replayable
 from altabots_async.testing import FakeClock, Plan, Simulator
 
 pytestmark = pytest.mark.anyio
@@ -264,3 +265,23 @@ async def test_uploads_round_trip_simulator(sim_client: AsyncAltaBots, tmp_path:
     ]
 
     assert texts == ["Transcript of a.mp3 (5 bytes)."] * 3
+
+
+async def test_upload_body_is_replayable(client: AsyncAltaBots, router: respx.MockRouter) -> None:
+    """An upload's multipart body is encoded up front, so the scheduler may resend it after a
+    429 exactly as it does JSON bodies (a streamed multipart body could not be replayed)."""
+    router.post("/v1/bot/identify").respond(200, json={"text": "hi"})
+    sent: list[httpx.Request] = []
+    send = client._send
+
+    async def spy(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return await send(request)
+
+    client._send = spy  # type: ignore[method-assign]
+
+    await client.speech.voice_to_text(chunks(b"ID3", b"..."), filename="q.mp3")
+
+    [request] = sent
+    assert _is_replayable(request)
+    assert b"ID3..." in request.content

@@ -5,7 +5,7 @@ from __future__ import annotations
 import attrs
 
 from .._checks import check_length, compact, require_text
-from .._files import MIB, FileInput, read_upload
+from .._files import MIB, FileInput, read_upload, request_multipart
 from .._pagination import AsyncPager, Page
 from ..types.agent import (
     Agent,
@@ -85,11 +85,12 @@ class VersionsResource(Resource):
             filename=filename,
             default_name=f"import.{self._extension}",
         )
-        return await self._client._request(
+        return await request_multipart(
+            self._client,
             "POST",
             f"{self._prefix}/import",
             cast_to=VersionImport,
-            files=upload.multipart(),
+            upload=upload,
             data=compact(versionDesc=version_desc),
         )
 
@@ -143,11 +144,12 @@ class SkillsResource(Resource):
             default_name="skill.zip",
             allowed_extensions=("skill", "zip"),
         )
-        return await self._client._request(
+        return await request_multipart(
+            self._client,
             "POST",
             "v1/agent/skill/create",
             cast_to=Skill,
-            files=upload.multipart(),
+            upload=upload,
             data=compact(category_id=category_id),
         )
 
@@ -171,11 +173,12 @@ class SkillsResource(Resource):
             default_name="skill.zip",
             allowed_extensions=("skill", "zip"),
         )
-        return await self._client._request(
+        return await request_multipart(
+            self._client,
             "POST",
             "v1/agent/skill/update",
             cast_to=Skill,
-            files=upload.multipart(),
+            upload=upload,
             data=compact(skill_id=skill_id, category_id=category_id),
         )
 

@@ -14,7 +14,7 @@ from .._checks import (
     compact,
     require_text,
 )
-from .._files import FileInput, read_upload
+from .._files import FileInput, read_upload, request_multipart
 from .._pagination import AsyncPager, Page
 from ..types.knowledge import (
     KnowledgeBase,
@@ -147,6 +147,6 @@ class KnowledgeBaseResource(Resource):
             raise InvalidParameterError(
                 "file", f"file is {len(upload.content)} bytes, more than the {limit}-byte limit"
             )
-        return await self._client._request(
-            "POST", "v1/bot/data/file/upload", cast_to=UploadedFile, files=upload.multipart()
+        return await request_multipart(
+            self._client, "POST", "v1/bot/data/file/upload", cast_to=UploadedFile, upload=upload
         )

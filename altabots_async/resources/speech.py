@@ -10,7 +10,7 @@ from __future__ import annotations
 import attrs
 
 from .._checks import InvalidParameterError, require_text
-from .._files import MIB, FileInput, read_upload, request_bytes
+from .._files import MIB, FileInput, read_upload, request_bytes, request_multipart
 from ..types.speech import Transcription
 from ._base import Resource
 
@@ -51,8 +51,8 @@ class SpeechResource(Resource):
             default_name="audio.mp3",
             allowed_extensions=AUDIO_EXTENSIONS,
         )
-        return await self._client._request(
-            "POST", path.lstrip("/"), cast_to=Transcription, files=upload.multipart()
+        return await request_multipart(
+            self._client, "POST", path.lstrip("/"), cast_to=Transcription, upload=upload
         )
 
     async def text_to_audio(self, message_id: str, *, max_bytes: int = AUDIO_MAX_BYTES) -> bytes:
