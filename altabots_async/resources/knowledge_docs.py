@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any, TypeAlias
+from typing import Any
 
 import attrs
 
@@ -15,11 +15,9 @@ from .._checks import (
     check_count,
     check_ids,
     check_int_range,
-    check_length,
     compact,
     require_text,
 )
-from .._files import MIB, encode_base64, read_upload
 from .._pagination import AsyncPager, Page
 from ..types.knowledge import (
     Acknowledgement,
@@ -34,187 +32,22 @@ from ..types.knowledge import (
     TextChunk,
 )
 from ._base import Resource
+from ._doc_items import (
+    MAX_FILES_PER_CALL,
+    MAX_FILES_TEXT_UPDATE,
+    QA_PURPOSES,
+    SPREADSHEET_LIMITS,
+    TEXT_DOC_LIMITS,
+    FileItem,
+    document_items,
+    field_of,
+    keywords_item,
+    load_document,
+    qa_file_items,
+    qa_list_items,
+)
 
-TEXT_DOC_LIMITS: dict[str, int] = {
-    "pdf": 30 * MIB,
-    "txt": 10 * MIB,
-    "md": 10 * MIB,
-    "doc": 10 * MIB,
-    "docx": 10 * MIB,
-}
-"""Text documents: pdf up to 30 MB, the other types up to 10 MB."""
-SPREADSHEET_LIMITS: dict[str, int] = {"csv": 10 * MIB, "xls": 10 * MIB, "xlsx": 10 * MIB}
-"""Spreadsheets: csv, xls, xlsx up to 10 MB."""
-
-MAX_FILES_PER_CALL = 20
-MAX_FILES_TEXT_UPDATE = 200
-MAX_KEYWORDS = 50
-QA_PURPOSES = ("QA_TEXT", "QA_FILE", "FILE_2_QA")
-
-FileItem: TypeAlias = "DocumentFile | Mapping[str, Any] | os.PathLike[str]"
-"""A ``files=[...]`` item: a :class:`DocumentFile`, a dict of its wire fields, or a local path."""
-
-_FILE_FIELDS = ("doc_id", "file_url", "file_base64", "file_name", "source_url")
-
-
-def _extension(name: str) -> str:
-    _, dot, ext = name.rpartition(".")
-    return ext.lower() if dot else ""
-
-
-def _type_error(field: str, ext: str, limits: Mapping[str, int]) -> InvalidParameterError:
-    accepted = ", ".join(limits)
-    return InvalidParameterError(
-        field, f"file type {ext or '(none)'!r} is not accepted; use one of {accepted}"
-    )
-
-
-def _decoded_size(text: str) -> int:
-    stripped = text.strip()
-    return len(stripped) * 3 // 4 - stripped[-2:].count("=")
-
-
-def _check_url(field: str, value: str | None, *, allow_clear: bool = False) -> None:
-    if value is None or (allow_clear and value in ("", "NULL")):
-        return
-    if not isinstance(value, str) or not value.startswith(("http://", "https://")):
-        raise InvalidParameterError(field, "must be an http(s) URL")
-
-
-async def load_document(
-    path: os.PathLike[str] | str,
-    *,
-    limits: Mapping[str, int],
-    field: str = "file",
-    doc_id: str | None = None,
-    source_url: str | None = None,
-    file_name: str | None = None,
-) -> DocumentFile:
-    """Read a local document, check its type and size, and encode it as ``file_base64``."""
-    name = os.path.basename(os.fspath(path)) if file_name is None else file_name
-    ext = _extension(name)
-    if ext not in limits:
-        raise _type_error(field, ext, limits)
-    upload = await read_upload(path, field=field, max_bytes=limits[ext], filename=name)
-    return DocumentFile(
-        file_name=upload.filename,
-        file_base64=encode_base64(upload.content),
-        source_url=source_url,
-        doc_id=doc_id,
-    )
-
-
-def _as_document(field: str, item: Any) -> DocumentFile:
-    if isinstance(item, DocumentFile):
-        return item
-    if isinstance(item, Mapping):
-        unknown = set(item) - set(_FILE_FIELDS)
-        if unknown:
-            raise InvalidParameterError(field, f"unknown keys {sorted(unknown)}")
-        return DocumentFile(**{key: item.get(key) for key in _FILE_FIELDS})
-    raise InvalidParameterError(
-        field, f"expected a DocumentFile, a dict or a path, got {type(item).__name__}"
-    )
-
-
-async def document_items(
-    files: Sequence[FileItem] | None,
-    *,
-    limits: Mapping[str, int],
-    max_count: int,
-    update: bool,
-    name_required: bool = True,
-) -> builtins.list[dict[str, Any]]:
-    """Validate ``files`` (loading local paths) and return the wire items."""
-    check_count("files", files, low=1, high=max_count)
-    items: builtins.list[dict[str, Any]] = []
-    for index, raw in enumerate(files or ()):
-        field = f"files[{index}]"
-        if isinstance(raw, os.PathLike):
-            doc = await load_document(raw, limits=limits, field=field)
-        else:
-            doc = _as_document(field, raw)
-        if update:
-            require_text(f"{field}.doc_id", doc.doc_id)
-        if doc.file_url is None and doc.file_base64 is None:
-            raise InvalidParameterError(field, "needs file_url or file_base64")
-        if name_required or doc.file_name is not None:
-            require_text(f"{field}.file_name", doc.file_name)
-            check_length(f"{field}.file_name", doc.file_name, 1, 200)
-        _check_url(f"{field}.file_url", doc.file_url)
-        _check_url(f"{field}.source_url", doc.source_url, allow_clear=update)
-        if doc.file_base64 is not None:
-            ext = _extension(doc.file_name or "")
-            if doc.file_name is not None and ext not in limits:
-                raise _type_error(f"{field}.file_name", ext, limits)
-            limit = limits.get(ext, max(limits.values()))
-            size = _decoded_size(doc.file_base64)
-            if size > limit:
-                raise InvalidParameterError(
-                    f"{field}.file_base64",
-                    f"file is {size} bytes, more than the {limit}-byte limit",
-                )
-        items.append(
-            compact(
-                doc_id=doc.doc_id if update else None,
-                file_url=doc.file_url,
-                file_base64=doc.file_base64,
-                file_name=doc.file_name,
-                source_url=doc.source_url,
-            )
-        )
-    return items
-
-
-def _keywords(field: str, keywords: Sequence[str] | None) -> builtins.list[str] | None:
-    if keywords is None:
-        return None
-    check_count(field, keywords, high=MAX_KEYWORDS)
-    return [require_text(f"{field}[{i}]", word) for i, word in enumerate(keywords)]
-
-
-def _qa_list(qa_list: Sequence[QAPair | Mapping[str, Any]] | None) -> builtins.list[dict[str, str]]:
-    check_count("qaList", qa_list, low=1, high=10_000)
-    pairs = []
-    for index, pair in enumerate(qa_list or ()):
-        question = pair.question if isinstance(pair, QAPair) else pair.get("question")
-        answer = pair.answer if isinstance(pair, QAPair) else pair.get("answer")
-        pairs.append(
-            {
-                "question": require_text(f"qaList[{index}].question", question),
-                "answer": require_text(f"qaList[{index}].answer", answer),
-            }
-        )
-    return pairs
-
-
-def _qa_files(files: Sequence[Mapping[str, Any] | DocumentFile] | None, *, update: bool) -> Any:
-    check_count("files", files, low=1, high=MAX_FILES_PER_CALL)
-    items = []
-    for index, raw in enumerate(files or ()):
-        field = f"files[{index}]"
-        doc = _as_document(field, raw)
-        if update:
-            require_text(f"{field}.doc_id", doc.doc_id)
-        if doc.file_url is None and doc.source_url is None:
-            raise InvalidParameterError(field, "needs file_url or source_url")
-        _check_url(f"{field}.file_url", doc.file_url)
-        _check_url(f"{field}.source_url", doc.source_url)
-        require_text(f"{field}.file_name", doc.file_name)
-        check_length(f"{field}.file_name", doc.file_name, 1, 200)
-        items.append(
-            compact(
-                doc_id=doc.doc_id if update else None,
-                file_url=doc.file_url,
-                source_url=doc.source_url,
-                file_name=doc.file_name,
-            )
-        )
-    return items
-
-
-def _field(item: Any, name: str) -> Any:
-    return item.get(name) if isinstance(item, Mapping) else getattr(item, name, None)
+__all__ = ["SPREADSHEET_LIMITS", "TEXT_DOC_LIMITS", "ChunksResource", "DocsResource", "QAResource"]
 
 
 @attrs.define
@@ -439,9 +272,9 @@ class QAResource(Resource):
         pairs = files_items = None
         if purpose == "QA_TEXT":
             require_text("name", name)
-            pairs = _qa_list(qa_list)
+            pairs = qa_list_items(qa_list)
         else:
-            files_items = _qa_files(files, update=False)
+            files_items = qa_file_items(files, update=False)
         body = compact(
             purpose=purpose,
             knowledge_base_id=knowledge_base_id,
@@ -473,9 +306,9 @@ class QAResource(Resource):
         body: dict[str, Any]
         if doc_id is not None:
             require_text("doc_id", doc_id)
-            body = {"doc_id": doc_id, "qaList": _qa_list(qa_list)}
+            body = {"doc_id": doc_id, "qaList": qa_list_items(qa_list)}
         else:
-            body = {"files": _qa_files(files, update=True)}
+            body = {"files": qa_file_items(files, update=True)}
         body.update(compact(knowledge_base_id=knowledge_base_id))
         return await self._client._request(
             "PUT", "v1/bot/doc/qa/update", cast_to=DocumentChanges, json=body
@@ -495,9 +328,9 @@ class QAResource(Resource):
             field = f"chunks[{index}]"
             items.append(
                 compact(
-                    question=require_text(f"{field}.question", _field(chunk, "question")),
-                    answer=require_text(f"{field}.answer", _field(chunk, "answer")),
-                    keywords=_keywords(f"{field}.keywords", _field(chunk, "keywords")),
+                    question=require_text(f"{field}.question", field_of(chunk, "question")),
+                    answer=require_text(f"{field}.answer", field_of(chunk, "answer")),
+                    keywords=keywords_item(f"{field}.keywords", field_of(chunk, "keywords")),
                 )
             )
         return await self._client._request(
@@ -526,8 +359,8 @@ class ChunksResource(Resource):
             field = f"chunks[{index}]"
             items.append(
                 compact(
-                    content=require_text(f"{field}.content", _field(chunk, "content")),
-                    keywords=_keywords(f"{field}.keywords", _field(chunk, "keywords")),
+                    content=require_text(f"{field}.content", field_of(chunk, "content")),
+                    keywords=keywords_item(f"{field}.keywords", field_of(chunk, "keywords")),
                 )
             )
         return await self._client._request(
