@@ -55,6 +55,36 @@ def bucket_id_for(request: httpx.Request) -> str:
     return digest.hexdigest()[:32]
 
 
+_OBSERVED_HEADERS: Final = frozenset(
+    {
+        b"x-ratelimit-limit",
+        b"x-ratelimit-remaining",
+        b"x-ratelimit-reset",
+        b"retry-after",
+        b"retry-after-ms",
+        b"date",
+    }
+)
+"""Every header ``parse_rate_limit_headers`` reads (lower case); the rest are never decoded."""
+
+
+def observed_headers(headers: httpx.Headers) -> dict[str, str]:
+    """The headers the scheduler reads, found in one pass over the raw list.
+
+    Names are lower case; a repeated header is joined with ``", "`` as ``httpx.Headers.get``
+    does. (Each ``httpx.Headers.get`` scans and decodes the whole list: six of them per
+    response cost more than this.)
+    """
+    found: dict[str, str] = {}
+    for raw_name, raw_value in headers.raw:
+        name = raw_name.lower()
+        if name in _OBSERVED_HEADERS:
+            key = name.decode("latin-1")
+            value = raw_value.decode("latin-1")
+            found[key] = f"{found[key]}, {value}" if key in found else value
+    return found
+
+
 def _is_replayable(request: httpx.Request) -> bool:
     return isinstance(request.stream, httpx.ByteStream)
 
@@ -104,7 +134,7 @@ async def send_with_limiter(
                 await lease.settle_unknown()
             raise
         else:
-            info = await lease.observe(response.status_code, response.headers)
+            info = await lease.observe(response.status_code, observed_headers(response.headers))
             response.extensions[RATE_LIMIT_EXTENSION] = info
             response.extensions[RETRIES_EXTENSION] = attempt
             status = response.status_code
@@ -117,9 +147,7 @@ async def send_with_limiter(
                 return response
             await response.aclose()
             retry_status = status
-            error = httpx.HTTPStatusError(
-                f"HTTP {status}", request=request, response=response
-            )
+            error = httpx.HTTPStatusError(f"HTTP {status}", request=request, response=response)
         attempt += 1
         bucket.record_retry()
         if retry_status == 429 or (retry_status == 503 and "retry-after" in response.headers):
