@@ -461,3 +461,14 @@ async def test_users_round_trip(sim_client: AsyncAltaBots) -> None:
     [props] = await users.query_properties(user_ids=["u1"])
     assert props.user_id == "u1"
     assert {p.property_name: p.value for p in props.property_values} == {"plan": "pro", "seats": 3}
+
+
+async def test_query_properties_by_anonymous_id(sim_client: AsyncAltaBots) -> None:
+    """Visitors' attributes are queried by anonymous id; unknown ids come back empty."""
+    await sim_client.users.update_properties(user_id="anon-1", property_values={"lang": "fr"})
+
+    rows = await sim_client.users.query_properties(anonymous_ids=["anon-1", "anon-2"])
+
+    assert [(r.anonymous_id, r.user_id) for r in rows] == [("anon-1", None), ("anon-2", None)]
+    assert rows[0].property_values == [PropertyValue("lang", "fr")]
+    assert rows[1].property_values == []

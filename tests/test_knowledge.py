@@ -657,3 +657,33 @@ async def test_simulator_error_codes(sim_client: AsyncAltaBots) -> None:
     with pytest.raises(BadRequestError) as info:
         await sim_client.knowledge_base.chunks.add("missing", [TextChunk("c")])
     assert info.value.code == 40000
+
+
+async def test_round_trip_spreadsheets_and_qa_files(sim_client: AsyncAltaBots) -> None:
+    """Spreadsheets are added and replaced in place; Q&A files are added and renamed."""
+    kb = sim_client.knowledge_base
+    csv = base64.b64encode(b"sku,price\nA1,10\nB2,20\n").decode()
+    added = await kb.docs.add_spreadsheet(
+        files=[{"file_name": "prices.csv", "file_base64": csv}], header_row=1
+    )
+    doc_id = added.doc[0].doc_id
+    replaced = await kb.docs.update_spreadsheet(
+        files=[{"doc_id": doc_id, "file_name": "prices-2.csv", "file_url": "https://x.test/p"}]
+    )
+    assert [(d.doc_id, d.doc_name) for d in replaced.doc] == [(doc_id, "prices-2.csv")]
+    missing = await kb.docs.update_spreadsheet(
+        files=[{"doc_id": "missing", "file_name": "x.csv", "file_url": "https://x.test/x"}]
+    )
+    assert missing.failed == ["missing"]
+
+    qa = await kb.qa.add(
+        purpose="QA_FILE", files=[{"file_name": "faq.csv", "file_url": "https://x.test/faq"}]
+    )
+    qa_id = qa.doc[0].doc_id
+    renamed = await kb.qa.update(
+        files=[{"doc_id": qa_id, "file_name": "faq-2.csv", "source_url": "https://x.test/f2"}]
+    )
+    assert renamed.doc[0].doc_name == "faq-2.csv"
+    default = next(b for b in (await kb.list()).knowledge_base if b.name == "Default")
+    names = {d.name async for d in kb.docs.list_all(knowledge_base_id=default.id)}
+    assert names == {"prices-2.csv", "faq-2.csv"}

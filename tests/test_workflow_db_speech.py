@@ -756,3 +756,14 @@ async def test_speech_round_trip(sim_client: AsyncAltaBots) -> None:
             files={"file": ("a.ogg", b"x", "audio/ogg")},
         )
     assert info.value.code == 40325
+
+
+async def test_workflow_versions_round_trip(sim_client: AsyncAltaBots) -> None:
+    """Workflow versions list, import (.flow only), and roll back into a new published one."""
+    versions = sim_client.workflows.versions
+    assert [v.version async for v in versions.list_all()] == ["1"]
+    await versions.import_(b"{}", filename="w.flow", version_desc="draft")
+    rolled = await versions.rollback(version="1", new_version="7", release=True)
+    assert (rolled.new_version, rolled.released) == ("7", True)
+    statuses = {v.version: v.version_status for v in await versions.list()}
+    assert statuses == {"1": "OFFLINE", "2": "DRAFT", "7": "PUBLISHED"}
