@@ -11,7 +11,7 @@ import httpx
 import pytest
 import respx
 
-from altabots_async import AsyncAltaBots, BadRequestError, NotFoundError
+from altabots_async import AgentDeletedError, AsyncAltaBots, BadRequestError, NotFoundError
 from altabots_async._checks import InvalidParameterError
 from altabots_async.testing import FakeClock, Plan, Simulator
 from altabots_async.testing._endpoints.speech import audio_for
@@ -767,3 +767,27 @@ async def test_workflow_versions_round_trip(sim_client: AsyncAltaBots) -> None:
     assert (rolled.new_version, rolled.released) == ("7", True)
     statuses = {v.version: v.version_status for v in await versions.list()}
     assert statuses == {"1": "OFFLINE", "2": "DRAFT", "7": "PUBLISHED"}
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        pytest.param(lambda c: c.agent.verify_key(), id="agent"),
+        pytest.param(lambda c: c.knowledge_base.list(), id="knowledge"),
+        pytest.param(lambda c: c.analytics.credits_total(start_time=0, end_time=1), id="analytics"),
+        pytest.param(lambda c: c.users.get_cdp(user_id="u1"), id="users"),
+        pytest.param(lambda c: c.workflows.invoke(input={}), id="workflow"),
+        pytest.param(lambda c: c.databases.list_records(table_id="t"), id="database"),
+        pytest.param(lambda c: c.speech.text_to_audio("m1"), id="speech"),
+    ],
+)
+async def test_deleted_agent_answers_20059(
+    sim_client: AsyncAltaBots, sim: Simulator, call: Call
+) -> None:
+    """Once the key's agent is deleted, every category answers 20059 (AgentDeletedError)."""
+    sim.state.store(sim.fingerprint(KEY)).agent_deleted = True
+
+    with pytest.raises(AgentDeletedError) as info:
+        await call(sim_client)
+
+    assert info.value.code == 20059

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import email.parser
 import email.policy
+import functools
 from collections.abc import Mapping
 from typing import Any
 
 import attrs
 
-from .._http import HTTPError, Request
+from .._http import Context, Handler, HTTPError, Request, Response, RouteTable
 
 __all__ = [
     "BAD_PARAM",
     "FormFile",
     "bad",
+    "guard_deleted_agent",
     "int_field",
     "multipart",
     "page_args",
@@ -108,3 +110,22 @@ def extension(filename: str) -> str:
     """The lower-case extension of ``filename`` without the dot ("" when none)."""
     _, dot, ext = filename.rpartition(".")
     return ext.lower() if dot else ""
+
+
+AGENT_DELETED = 20059
+
+
+def guard_deleted_agent(table: RouteTable) -> RouteTable:
+    """Wrap every handler of ``table`` so that a deleted agent answers 20059 (HTTP 404)."""
+
+    def wrap(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def guarded(ctx: Context) -> Response:
+            if ctx.store.agent_deleted:
+                return Response.error(404, AGENT_DELETED, "Agent has been deleted")
+            return await handler(ctx)
+
+        return guarded
+
+    table.entries = [(method, path, wrap(handler)) for method, path, handler in table.entries]
+    return table

@@ -13,7 +13,7 @@ import zipfile
 from typing import Any
 
 from .._http import Context, Response, RouteTable
-from ._common import bad, extension, multipart, str_field
+from ._common import bad, extension, guard_deleted_agent, multipart, str_field
 
 __all__ = ["routes"]
 
@@ -206,3 +206,6 @@ async def skill_update(ctx: Context) -> Response:
     if skill["digest"] != digest:
         skill.update(name=name, digest=digest, version=str(int(skill["version"]) + 1))
     return Response.json({"skill_id": skill_id, "name": skill["name"], "version": skill["version"]})
+
+
+guard_deleted_agent(routes)

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .._http import Context, Response, RouteTable
-from ._common import bad, int_field, paginate
+from ._common import bad, guard_deleted_agent, int_field, paginate
 
 __all__ = ["CREDIT_KINDS", "record_credits", "routes"]
 
@@ -179,3 +179,6 @@ async def conversation_credits(ctx: Context) -> Response:
 async def workflow_run_credits(ctx: Context) -> Response:
     """GET /v1/account/workflow/run/credits: per workflow run, range <= 30 days."""
     return _per_item(ctx, "run_id", "run_start_time", "run_id")
+
+
+guard_deleted_agent(routes)

@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from .._http import Context, Response, RouteTable
-from ._common import bad, int_field, paginate, str_field
+from ._common import bad, guard_deleted_agent, int_field, paginate, str_field
 from .analytics import record_credits
 
 __all__ = ["routes"]
@@ -292,3 +292,6 @@ async def delete_records(ctx: Context) -> Response:
         for record in _select(table, item):
             table["records"].pop(record["id"], None)
     return _ok()
+
+
+guard_deleted_agent(routes)

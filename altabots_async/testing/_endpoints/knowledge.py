@@ -16,7 +16,16 @@ import re
 from typing import Any
 
 from .._http import Context, Response, RouteTable
-from ._common import bad, extension, int_field, multipart, page_args, paginate, str_field
+from ._common import (
+    bad,
+    extension,
+    guard_deleted_agent,
+    int_field,
+    multipart,
+    page_args,
+    paginate,
+    str_field,
+)
 from .analytics import record_credits
 
 __all__ = ["routes"]
@@ -431,3 +440,6 @@ async def file_upload(ctx: Context) -> Response:
         source_url=None,
     )
     return Response.json({"data_id": doc["id"], "data_name": doc["name"]})
+
+
+guard_deleted_agent(routes)

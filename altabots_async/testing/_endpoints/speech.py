@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 
 from .._http import Context, Response, RouteTable
-from ._common import bad, extension, multipart, str_field
+from ._common import bad, extension, guard_deleted_agent, multipart, str_field
 from .analytics import record_credits
 
 __all__ = ["VOICE_TO_TEXT_PATHS", "routes"]
@@ -57,3 +57,6 @@ async def text_to_audio(ctx: Context) -> Response:
     message_id = str_field(body, "id") or ""
     record_credits(ctx, "tts", 0.3)
     return Response(200, (("content-type", "audio/mpeg"),), audio_for(message_id))
+
+
+guard_deleted_agent(routes)

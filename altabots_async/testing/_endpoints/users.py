@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._http import Context, Response, RouteTable
-from ._common import bad, str_field
+from ._common import bad, guard_deleted_agent, str_field
 
 __all__ = ["routes"]
 
@@ -118,3 +118,6 @@ async def user_cdp(ctx: Context) -> Response:
         if owner == user_id or any(b["anonymous_id"] == anonymous_id for b in items):
             found[owner] = {"user_id": owner, "anonymous_ids": items}
     return _ok(found)
+
+
+guard_deleted_agent(routes)

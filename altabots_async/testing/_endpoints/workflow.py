@@ -13,7 +13,7 @@ import uuid
 from typing import Any
 
 from .._http import Context, Response, RouteTable
-from ._common import bad, int_field, page_args, paginate, str_field
+from ._common import bad, guard_deleted_agent, int_field, page_args, paginate, str_field
 from .analytics import record_credits
 
 __all__ = ["routes"]
@@ -119,3 +119,6 @@ async def run_logs(ctx: Context) -> Response:
         and (not user_id or run["userId"] == user_id)
     ]
     return Response.json({"list": paginate(rows, page, size), "total": len(rows)})
+
+
+guard_deleted_agent(routes)
