@@ -93,7 +93,28 @@ def make_converter() -> cattrs.Converter:
     converter.register_structure_hook(str, _structure_str)
     converter.register_structure_hook(StrList, _structure_str_list)
     converter.register_structure_hook(Any, lambda value, _: value)
+    converter.register_structure_hook_factory(_is_list_type, _list_hook_factory(converter))
     return converter
+
+
+def _is_list_type(cls: Any) -> bool:
+    return getattr(cls, "__origin__", None) is list
+
+
+def _list_hook_factory(converter: cattrs.Converter) -> Any:
+    """Lists: the stock hook, but a string (or a dict) is never taken for a list."""
+
+    def factory(cls: Any) -> Any:
+        (item,) = getattr(cls, "__args__", (Any,))
+
+        def hook(value: Any, _: Any) -> Any:
+            if not isinstance(value, list | tuple):
+                raise ValueError(f"expected a list, got {type(value).__name__}")
+            return [converter.structure(v, item) for v in value]
+
+        return hook
+
+    return factory
 
 
 converter = make_converter()

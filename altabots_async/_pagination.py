@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
 import attrs
@@ -58,7 +59,7 @@ class AsyncPager(Generic[T]):
         self._first_page = first_page
         self._limit = limit
 
-    async def pages(self) -> AsyncIterator[Page[T]]:
+    async def pages(self) -> AsyncGenerator[Page[T], None]:
         """Iterate page by page."""
         number = self._first_page
         while True:
@@ -72,12 +73,13 @@ class AsyncPager(Generic[T]):
         count = 0
         if self._limit == 0:
             return
-        async for page in self.pages():
-            for item in page.items:
-                yield item
-                count += 1
-                if self._limit is not None and count >= self._limit:
-                    return
+        async with contextlib.aclosing(self.pages()) as pages:
+            async for page in pages:
+                for item in page.items:
+                    yield item
+                    count += 1
+                    if self._limit is not None and count >= self._limit:
+                        return
 
     def __aiter__(self) -> AsyncIterator[T]:
         return self._items()

@@ -158,6 +158,8 @@ class Core:
     in_flight: dict[int, Permit] = attrs.field(factory=dict)
     frozen_until: float = -math.inf
     freeze_streak: int = 0
+    outside_margin: int = 0  # largest burst of someone else's use seen lately
+    _outside_now: int = 0  # ... in the current window
     smooth_next: float = -math.inf
     _log: deque[float] = attrs.field(factory=deque)
     _seq: int = 0
@@ -203,6 +205,7 @@ class Core:
                 self.reset_at = now + self.period
         else:
             self.reset_at = None
+        self._new_window_margin()
         # Permits in flight may land in the new window; those that ended before it did not.
         self.pending = {
             s: p for s, p in self.pending.items() if p.done_mark < 0 or p.granted_at >= old_reset
@@ -245,6 +248,10 @@ class Core:
         if priority < self.reserve_priority:
             avail -= self._reserve_count()
         if avail <= 0:
+            return False
+        if self.in_flight and avail <= self.outside_margin:
+            # Someone else spends this key too: the last permits go one at a time, so a
+            # burst of theirs costs us at most one 429 instead of one per request in flight.
             return False
         return not (self.pacing is Pacing.SMOOTH and now < self.smooth_next)
 
@@ -527,6 +534,7 @@ class Core:
             self.reset_at = reset_at if reset_at is not None else self.reset_at
             self.window_key = window
             self.stale_key = None
+            self._new_window_margin()
             self._drop_reflected(seq)
             return
         if reset_at is not None:
@@ -534,6 +542,12 @@ class Core:
         if window is not None and self.window_key is None:
             self.window_key = window
         if remaining < self.r_min:
+            # More went than our own requests can explain: someone else uses this key.
+            ours = 1 + sum(1 for s in self.pending if s != seq)
+            unexplained = self.r_min - remaining - ours
+            if unexplained > 0:
+                self._outside_now = max(self._outside_now, unexplained)
+                self.outside_margin = max(self.outside_margin, unexplained)
             self.r_min = remaining
             self._drop_reflected(seq)
         elif permit is not None and permit.seq in self.pending:
@@ -543,6 +557,11 @@ class Core:
                 self.pending.pop(permit.seq, None)
             else:
                 permit.done_mark = self._seq
+
+    def _new_window_margin(self) -> None:
+        """Keep last window's evidence of an outside consumer; let old evidence fade."""
+        self.outside_margin = max(self._outside_now, self.outside_margin // 2)
+        self._outside_now = 0
 
     def _drop_reflected(self, seq: int) -> None:
         """A new r_min came from the request granted as ``seq``: drop what it reflects."""
