@@ -20,15 +20,17 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from altabots_async import Quota, RateLimiter  # noqa: E402
-from altabots_async._transport import RateLimitTransport  # noqa: E402
-from altabots_async.ratelimit.backends.redis import RedisBackend  # noqa: E402
+from altabots_async import Quota, QuotaExhaustedError, RateLimiter
+from altabots_async._transport import RateLimitTransport
+from altabots_async.ratelimit.backends.redis import RedisBackend
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--base-url", required=True)
-    parser.add_argument("--key", required=True)
+    parser.add_argument("--mode", choices=("traffic", "atomic"), default="traffic")
+    parser.add_argument("--base-url", default="")
+    parser.add_argument("--key", default="")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--redis-url", required=True)
     parser.add_argument("--prefix", required=True)
     parser.add_argument("--tasks", type=int, default=200)
@@ -103,10 +105,34 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     }
 
 
+async def atomic(args: argparse.Namespace) -> dict[str, object]:
+    """``--tasks`` simultaneous acquires (max_wait=0) per round on a capacity of ``--limit``."""
+    backend = RedisBackend(args.redis_url, prefix=args.prefix)
+    limiter = RateLimiter(Quota(args.limit, 600.0), backend=backend, probe=False)
+    print("READY", flush=True)
+    line = await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+    start = float(line.split()[0])
+    await asyncio.sleep(max(0.0, start - time.time()))
+    granted: list[int] = []
+    for round_no in range(args.rounds):
+
+        async def one(bucket: str) -> bool:
+            try:
+                await limiter.acquire(bucket, max_wait=0.0)
+            except QuotaExhaustedError:
+                return False
+            return True  # kept: the lease is never settled, so the capacity stays taken
+
+        results = await asyncio.gather(*(one(f"round-{round_no}") for _ in range(args.tasks)))
+        granted.append(sum(results))
+    await backend.aclose()
+    return {"granted": granted}
+
+
 def main() -> int:
     """Entry point."""
     args = _parser().parse_args()
-    report = asyncio.run(run(args))
+    report = asyncio.run(atomic(args) if args.mode == "atomic" else run(args))
     Path(args.out).write_text(json.dumps(report))
     print("DONE", flush=True)
     return 0

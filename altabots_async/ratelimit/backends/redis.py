@@ -330,6 +330,8 @@ class RedisBucket:
         per_window = (shared.limit or 0) - reserve
         if shared.synced and shared.reset_at is not None and per_window > 0:
             windows = math.ceil(need / per_window)
+            if windows == 1:
+                return max(start, shared.reset_at)
             period = shared.period if shared.period is not None else math.inf
             return max(start, shared.reset_at + (windows - 1) * period)
         return start
@@ -544,7 +546,8 @@ class RedisBucket:
     async def _step(self) -> None:
         backend = self.backend
         now = self.clock.monotonic()
-        self._reject_deadlines(now, by_estimate=False)
+        # Deadlines are checked after a round trip, not before: a caller with max_wait=0
+        # still gets the permits that are there.
         if self._mode != _SHARED and now < self._retry_at:
             self._fail_waiters(None)
             for settlement in self._outbox:
@@ -854,9 +857,11 @@ class RedisBackend:
                 retry=Retry(NoBackoff(), 0),
             )
             self.client: Any = Redis(connection_pool=pool)
+            self._pool: Any = pool
             self._owned = True
         else:
             self.client = url_or_client
+            self._pool = None
             self._owned = False
             their_pool = getattr(url_or_client, "connection_pool", None)
             kwargs = getattr(their_pool, "connection_kwargs", {})
@@ -899,6 +904,7 @@ class RedisBackend:
             await bucket.aclose()
         if self._owned:
             await self.client.aclose()
+            await self._pool.disconnect()
 
     def __repr__(self) -> str:
         return (
