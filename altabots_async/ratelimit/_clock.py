@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Protocol
 
@@ -24,8 +25,16 @@ class SystemClock:
     """The event loop's clock (so trio's MockClock works) and ``time.time()``."""
 
     def monotonic(self) -> float:
-        """``anyio.current_time()``."""
-        return anyio.current_time()
+        """``anyio.current_time()``: the running loop's clock.
+
+        On asyncio that is ``loop.time()``, read directly: ``anyio.current_time()`` first asks
+        sniffio which library runs, which cost more than the rest of an uncontended acquire.
+        """
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # trio, or no loop at all
+            return anyio.current_time()
+        return loop.time()
 
     def wall(self) -> float:
         """``time.time()``."""

@@ -271,6 +271,16 @@ class Core:
 
     # ------------------------------------------------------------------ queueing
 
+    def try_grant(self, now: float, priority: int = 0) -> Permit | None:
+        """The uncontended path of :meth:`acquire`: a permit now, or None (then ``acquire``).
+
+        Grants exactly when ``acquire`` would grant at once with nobody queued; it only
+        skips building a :class:`Decision`, which costs as much as the rest of this path.
+        """
+        if self.queued or not self._can_grant(now, priority):
+            return None
+        return self._grant(now, priority)
+
     def acquire(self, now: float, priority: int = 0, deadline: float | None = None) -> Decision:
         """Ask for a permit: granted now, queued (returns the waiter) or rejected at once."""
         head = self._head() if self.queued else None

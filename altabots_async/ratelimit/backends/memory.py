@@ -67,6 +67,9 @@ class MemoryBucket:
         """Wait for a permit; see :meth:`RateLimiter.acquire`."""
         core = self.core
         now = self.clock.monotonic()
+        permit = core.try_grant(now, priority)
+        if permit is not None:
+            return MemoryLease(self, permit)
         deadline = None if max_wait is None else now + max(0.0, max_wait)
         decision = core.acquire(now, priority, deadline)
         if decision.permit is not None:
@@ -133,6 +136,8 @@ class MemoryBucket:
 
     def _pump(self, now: float) -> None:
         core = self.core
+        if not core.queued and self._timekeeper is None and not core._heap and not core._deadlines:
+            return  # nobody waits: pumping would change nothing (the uncontended fast path)
         granted, rejected = core.pump(now)
         for waiter in granted:
             waiter.token.set()
