@@ -37,6 +37,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import logging
+import ssl
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any, Final, Literal
 
@@ -213,11 +214,13 @@ def _choose(library: str | None) -> Literal["httpx", "aiohttp"]:
     return "httpx"
 
 
-def make_transport(choice: Literal["httpx", "aiohttp"]) -> httpx.AsyncBaseTransport:
-    """A fresh inner transport of the named stack."""
+def make_transport(
+    choice: Literal["httpx", "aiohttp"], *, verify: ssl.SSLContext | str | bool = True
+) -> httpx.AsyncBaseTransport:
+    """A fresh inner transport of the named stack (``verify``: TLS verification, as httpx)."""
     if choice == "aiohttp":
-        return aiohttp_transport()
-    return httpx.AsyncHTTPTransport(limits=DEFAULT_CONNECTION_LIMITS)
+        return aiohttp_transport(verify=verify)
+    return httpx.AsyncHTTPTransport(limits=DEFAULT_CONNECTION_LIMITS, verify=verify)
 
 
 class AutoTransport(httpx.AsyncBaseTransport):

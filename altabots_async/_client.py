@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import logging
 import os
+import ssl
 from collections.abc import Mapping
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -56,16 +57,20 @@ logger = logging.getLogger("altabots_async")
 _MAX_CACHED_URLS = 1024
 
 
-def make_inner_transport(choice: TransportChoice) -> httpx.AsyncBaseTransport:
+def make_inner_transport(
+    choice: TransportChoice, *, verify: ssl.SSLContext | str | bool = True
+) -> httpx.AsyncBaseTransport:
     """The transport that really sends: ``"auto"`` decides at the first request (see
     :class:`~altabots_async._aiohttp.AutoTransport`), ``"httpx"`` / ``"aiohttp"`` now."""
     if choice == "auto":
-        return AutoTransport()
+        if verify is True:
+            return AutoTransport()
+        return AutoTransport(lambda chosen: make_transport(chosen, verify=verify))
     if choice not in ("httpx", "aiohttp"):
         raise ConfigurationError(
             f"transport must be 'auto', 'httpx', 'aiohttp' or an httpx transport, not {choice!r}"
         )
-    return make_transport(choice)
+    return make_transport(choice, verify=verify)
 
 
 def transport_label(inner: httpx.AsyncBaseTransport) -> str:
@@ -112,6 +117,9 @@ class AsyncAltaBots:
             limiter).
         max_response_bytes: cap on a decoded response body (default 10 MiB).
         allow_insecure_http: allow ``http://`` to a non-loopback host.
+        verify: TLS certificate verification of the client's own transport: True (default,
+            the system's trust store via httpx), a CA bundle path or an ``ssl.SSLContext``.
+            ``verify=False`` turns verification off and logs a WARNING; it is never implied.
         hook: called as ``hook(event, details)`` on request, response and retry.
 
     Example::
@@ -146,6 +154,7 @@ class AsyncAltaBots:
         max_in_flight: int | None = DEFAULT_MAX_IN_FLIGHT,
         max_response_bytes: int = MAX_RESPONSE_BYTES,
         allow_insecure_http: bool = False,
+        verify: ssl.SSLContext | str | bool = True,
         hook: Hook | None = None,
     ) -> None:
         raw_key = api_key if api_key is not None else os.environ.get(ENV_API_KEY)
@@ -178,16 +187,31 @@ class AsyncAltaBots:
         self.limiter = limiter or RateLimiter(quota, max_in_flight=max_in_flight)
         self._hook = hook
         self._shared = _Shared()
+        if verify is not True and http_client is not None:
+            raise ConfigurationError(
+                "verify=... configures the client's own transport; configure the "
+                "http_client you pass instead"
+            )
+        if verify is False:
+            logger.warning(
+                "TLS certificate verification is OFF (verify=False): anyone on the network "
+                "path can read the API key and the traffic"
+            )
         self._owns_http = http_client is None
         self._external_http = http_client is not None
         if http_client is not None:
             self._http = http_client
             self._inner: httpx.AsyncBaseTransport | None = None
         else:
+            if verify is not True and isinstance(transport, httpx.AsyncBaseTransport):
+                raise ConfigurationError(
+                    "verify=... configures the client's own transport; set it on the "
+                    "transport you pass instead"
+                )
             inner = (
                 transport
                 if isinstance(transport, httpx.AsyncBaseTransport)
-                else make_inner_transport(transport)
+                else make_inner_transport(transport, verify=verify)
             )
             self._inner = inner
             self._transport = RateLimitTransport(
@@ -298,6 +322,9 @@ class AsyncAltaBots:
             "Authorization": f"Bearer {self._api_key.reveal()}",
             "User-Agent": f"altabots-async/{__version__}",
             "Accept": "application/json",
+            # Only what read_capped can inflate in bounded steps (httpx would add br/zstd
+            # whenever those packages are importable).
+            "Accept-Encoding": "gzip, deflate",
         }
         if json_body:
             headers["Content-Type"] = "application/json"
@@ -420,7 +447,7 @@ class AsyncAltaBots:
         if isinstance(info, RateLimitHeaders):
             self._shared.last_rate_limit = info
         body, is_json = decode_json(content)
-        raise_for_body(response, content, body, is_json)
+        raise_for_body(response, content, body, is_json, secret=self._api_key)
         raw = APIResponse(response, content, body, cast_to)
         if RAW_RESPONSE.get():
             return raw  # type: ignore[return-value]
@@ -457,7 +484,7 @@ class AsyncAltaBots:
             return response
         content = await read_capped(response, self.max_response_bytes)
         body, is_json = decode_json(content)
-        raise_for_body(response, content, body, is_json)
+        raise_for_body(response, content, body, is_json, secret=self._api_key)
         return httpx.Response(
             response.status_code,
             headers=[

@@ -193,7 +193,7 @@ async def request_multipart(
     if isinstance(info, RateLimitHeaders):
         client._shared.last_rate_limit = info
     body, is_json = decode_json(content)
-    raise_for_body(response, content, body, is_json)
+    raise_for_body(response, content, body, is_json, secret=client._api_key)
     raw = APIResponse(response, content, body, cast_to)
     if RAW_RESPONSE.get():
         return raw  # type: ignore[return-value]
@@ -226,7 +226,7 @@ async def request_bytes(
         client._shared.last_rate_limit = info
     is_json_type = "json" in response.headers.get("content-type", "").lower()
     body, is_json = decode_json(content) if is_json_type else (None, False)
-    raise_for_body(response, content, body, is_json)
+    raise_for_body(response, content, body, is_json, secret=client._api_key)
     if RAW_RESPONSE.get():
         return APIResponse(response, content, body, None)  # type: ignore[return-value]
     return content

@@ -29,7 +29,7 @@ import json
 import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from types import TracebackType
-from typing import Any, Self, cast
+from typing import Any, Self
 
 import anyio
 import httpx
@@ -37,6 +37,7 @@ import httpx
 from ._constants import MAX_SSE_EVENT_BYTES
 from ._convert import structure
 from ._exceptions import ResponseTooLargeError, ResponseValidationError, StreamError
+from ._response import iter_decoded
 from .types.conversations import (
     AudioDeltaEvent,
     CitationEvent,
@@ -365,7 +366,7 @@ class MessageStream:
         try:
             response = await self._open()
             try:
-                body = cast(AsyncGenerator[bytes, None], response.aiter_bytes())
+                body = iter_decoded(response)  # compressed bodies inflate in bounded steps
                 async with contextlib.aclosing(body) as chunks:
                     async for chunk in chunks:
                         for obj in parser.feed(chunk):
