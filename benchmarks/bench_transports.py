@@ -1,0 +1,265 @@
+"""Transports: raw httpx, raw aiohttp, this client on each, against a served simulator.
+
+The simulator runs in its own process (uvicorn + httptools) with a quota nobody exhausts.
+Every contender makes the same call (``GET /v1/bot/detail`` with a Bearer key, body read and
+decoded as JSON; the client also structures it into its ``Agent`` model) at concurrency 1,
+50 and 200. Reported: requests per second, p50/p99 latency, and client CPU microseconds per
+request (``time.process_time`` of the client process over the run; the server's CPU is not
+counted). Each cell is the median of ``REPEATS`` runs, the contenders interleaved.
+
+Two extra rows rerun raw httpx and this client on httpx in a child process that cannot import
+``sniffio`` (httpcore then retries the failing import on every lock it creates).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from . import _common as c
+
+NAME = "transports"
+CONCURRENCY = (1, 50, 200)
+REPEATS = 3
+WARMUP = 50
+TARGETS = {"client/aiohttp": ("raw aiohttp", 0.85), "client/httpx": ("raw httpx", 0.95)}
+# Not targets: what bounds the gap (the httpx interface over aiohttp, without our client).
+BOUNDS = {"client/aiohttp": "httpx over aiohttp", "httpx over aiohttp": "raw aiohttp"}
+
+Call = Callable[[], Awaitable[Any]]
+
+
+def requests_for(concurrency: int, quick: bool) -> int:
+    """How many calls one measurement makes."""
+    if quick:
+        return 300 if concurrency == 1 else 600
+    return 800 if concurrency == 1 else 2000
+
+
+@contextlib.asynccontextmanager
+async def contender(name: str, url: str) -> AsyncIterator[Call]:
+    """An async callable making one call the way ``name`` does."""
+    if name == "raw httpx":
+        import httpx
+
+        async with httpx.AsyncClient(base_url=url, headers=c.AUTH) as http:
+
+            async def call_httpx() -> Any:
+                response = await http.get(c.ENDPOINT)
+                response.raise_for_status()
+                return response.json()
+
+            yield call_httpx
+    elif name == "httpx over aiohttp":
+        import httpx
+        from httpx_aiohttp import AiohttpTransport
+
+        transport = AiohttpTransport()
+        async with httpx.AsyncClient(base_url=url, headers=c.AUTH, transport=transport) as http:
+
+            async def call_bridge() -> Any:
+                response = await http.get(c.ENDPOINT)
+                response.raise_for_status()
+                return response.json()
+
+            yield call_bridge
+    elif name == "raw aiohttp":
+        import aiohttp
+
+        async with aiohttp.ClientSession(base_url=url, headers=c.AUTH) as session:
+
+            async def call_aiohttp() -> Any:
+                async with session.get(c.ENDPOINT) as response:
+                    response.raise_for_status()
+                    return json.loads(await response.read())
+
+            yield call_aiohttp
+    elif name.startswith("client/"):
+        from altabots_async import AsyncAltaBots
+
+        transport: Any = name.split("/", 1)[1]
+        async with AsyncAltaBots(c.BENCH_KEY, base_url=url, transport=transport) as client:
+            yield client.agent.retrieve
+    else:
+        raise ValueError(name)
+
+
+async def measure(call: Call, concurrency: int, n: int) -> dict[str, float]:
+    """Make ``n`` calls with ``concurrency`` workers; throughput, latency and client CPU."""
+    for _ in range(WARMUP):
+        await call()
+    latencies: list[float] = []
+    left = n
+
+    async def worker() -> None:
+        nonlocal left
+        perf = time.perf_counter
+        while left > 0:
+            left -= 1
+            start = perf()
+            await call()
+            latencies.append(perf() - start)
+
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    return {
+        "rps": n / wall,
+        "p50_ms": c.percentile(latencies, 0.50) * 1e3,
+        "p99_ms": c.percentile(latencies, 0.99) * 1e3,
+        "cpu_us": cpu / n * 1e6,
+    }
+
+
+async def run_one(name: str, url: str, concurrency: int, n: int) -> dict[str, float]:
+    """One measurement of one contender (a fresh client)."""
+    async with contender(name, url) as call:
+        return await measure(call, concurrency, n)
+
+
+def _median_cell(runs: list[dict[str, float]]) -> dict[str, float]:
+    return {key: c.median([run[key] for run in runs]) for key in runs[0]}
+
+
+def _child(name: str, url: str, concurrency: int, n: int, block_sniffio: bool) -> dict[str, Any]:
+    """Run one measurement in a fresh interpreter (optionally without sniffio)."""
+    code = (
+        "import sys, json\n"
+        f"if {block_sniffio}:\n"
+        "    class _NoSniffio:\n"
+        "        def find_spec(self, name, path=None, target=None):\n"
+        "            if name.split('.')[0] == 'sniffio':\n"
+        "                raise ModuleNotFoundError(\"No module named 'sniffio'\")\n"
+        "    sys.meta_path.insert(0, _NoSniffio())\n"
+        "import asyncio\n"
+        "from benchmarks.bench_transports import run_one\n"
+        f"print(json.dumps(asyncio.run(run_one({name!r}, {url!r}, {concurrency}, {n}))))\n"
+    )
+    out = subprocess.run(  # noqa: S603 - our own interpreter
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=c.env_with_repo(),
+        check=False,
+        timeout=300,
+    )
+    if out.returncode != 0:
+        return {"error": out.stderr.strip().splitlines()[-1] if out.stderr else "failed"}
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def run(quick: bool = False) -> dict[str, Any]:
+    """Measure, write results/transports.{json,md,png}; return the data."""
+    names = ["raw httpx", "raw aiohttp", "httpx over aiohttp", "client/httpx", "client/aiohttp"]
+    cells: dict[str, dict[int, dict[str, float]]] = {name: {} for name in names}
+    sniffio_rows: dict[str, dict[int, dict[str, Any]]] = {}
+    repeats = 1 if quick else REPEATS
+    with c.simulator_process() as url:
+        for concurrency in CONCURRENCY:
+            n = requests_for(concurrency, quick)
+            runs: dict[str, list[dict[str, float]]] = {name: [] for name in names}
+            for _ in range(repeats):
+                for name in names:
+                    runs[name].append(asyncio.run(run_one(name, url, concurrency, n)))
+            for name in names:
+                cells[name][concurrency] = _median_cell(runs[name])
+                print(f"  {NAME}: {name} c={concurrency}: {cells[name][concurrency]}")
+        for name in ("raw httpx", "client/httpx"):
+            for blocked in (False, True):
+                label = f"{name}, {'no sniffio' if blocked else 'sniffio'} (child process)"
+                sniffio_rows[label] = {}
+                for concurrency in CONCURRENCY:
+                    n = requests_for(concurrency, quick)
+                    sniffio_rows[label][concurrency] = _child(name, url, concurrency, n, blocked)
+                print(f"  {NAME}: {label}: {sniffio_rows[label]}")
+    data = {
+        "endpoint": c.ENDPOINT,
+        "repeats": repeats,
+        "requests": {k: requests_for(k, quick) for k in CONCURRENCY},
+        "cells": cells,
+        "sniffio": sniffio_rows,
+        "ratios": _ratios(cells),
+    }
+    c.write(NAME, data, _markdown(data))
+    _chart(cells)
+    return data
+
+
+def _ratios(cells: dict[str, dict[int, dict[str, float]]]) -> dict[str, dict[int, float]]:
+    pairs = [(name, base) for name, (base, _) in TARGETS.items()] + list(BOUNDS.items())
+    return {
+        f"{name} / {base}": {k: cells[name][k]["rps"] / cells[base][k]["rps"] for k in CONCURRENCY}
+        for name, base in pairs
+    }
+
+
+def _markdown(data: dict[str, Any]) -> str:
+    cells = data["cells"]
+    rows = []
+    for name, per in cells.items():
+        for k in CONCURRENCY:
+            cell = per[k]
+            rows.append([name, k, cell["rps"], cell["p50_ms"], cell["p99_ms"], cell["cpu_us"]])
+    ratio_rows = []
+    for name, (base, target) in TARGETS.items():
+        values = [data["ratios"][f"{name} / {base}"][k] for k in CONCURRENCY]
+        ok = "met" if min(values) >= target else "missed"
+        ratio_rows.append([f"{name} / {base}", *[f"{v:.2f}" for v in values], f"≥ {target}", ok])
+    for name, base in BOUNDS.items():
+        values = [data["ratios"][f"{name} / {base}"][k] for k in CONCURRENCY]
+        ratio_rows.append([f"{name} / {base}", *[f"{v:.2f}" for v in values], "(bound)", ""])
+    sniff_rows = []
+    for label, per in data["sniffio"].items():
+        for k in CONCURRENCY:
+            cell = per[k]
+            if "error" in cell:
+                sniff_rows.append([label, k, cell["error"], "", "", ""])
+            else:
+                sniff_rows.append(
+                    [label, k, cell["rps"], cell["p50_ms"], cell["p99_ms"], cell["cpu_us"]]
+                )
+    head = ["contender", "concurrency", "req/s", "p50 ms", "p99 ms", "client CPU µs/req"]
+    return "\n\n".join(
+        [
+            "## Transports: raw httpx, raw aiohttp, this client on each",
+            f"Server: the simulator in its own process (uvicorn + httptools), `GET {c.ENDPOINT}`,"
+            f" a quota nobody exhausts. Calls per cell: {data['requests']}; median of"
+            f" {data['repeats']} interleaved runs. Reproduce: `python -m benchmarks transports`.",
+            table_or(head, rows),
+            "Throughput ratios (targets from issue 8):",
+            c.table(["ratio", *[f"c={k}" for k in CONCURRENCY], "target", ""], ratio_rows),
+            "Without `sniffio` (a child process whose import of it fails), one run each:",
+            table_or(head, sniff_rows),
+            "![transports](transports.png)",
+        ]
+    )
+
+
+def table_or(head: list[str], rows: list[list[Any]]) -> str:
+    """A table, or a note when there are no rows."""
+    return c.table(head, rows) if rows else "(no data)"
+
+
+def _chart(cells: dict[str, dict[int, dict[str, float]]]) -> None:
+    plt = c.pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    width = 0.16
+    for i, (name, per) in enumerate(cells.items()):
+        xs = [j + (i - (len(cells) - 1) / 2) * width for j in range(len(CONCURRENCY))]
+        axes[0].bar(xs, [per[k]["rps"] for k in CONCURRENCY], width, label=name)
+        axes[1].bar(xs, [per[k]["cpu_us"] for k in CONCURRENCY], width, label=name)
+    for ax, title in zip(axes, ("requests per second", "client CPU µs per request"), strict=True):
+        ax.set_xticks(range(len(CONCURRENCY)), [f"c={k}" for k in CONCURRENCY])
+        ax.set_title(title)
+    axes[1].set_yscale("log")
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(c.chart_path(NAME), dpi=100)
+    plt.close(fig)
