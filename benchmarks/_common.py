@@ -30,11 +30,11 @@ def env_with_repo() -> dict[str, str]:
 
 @contextlib.contextmanager
 def simulator_process(plan: str = "enterprise:1000000000:3600", *extra: str) -> Iterator[str]:
-    """The simulator in its own process (uvicorn + httptools, TCP_NODELAY); its base URL."""
+    """``python -m altabots_async.testing`` in its own process (uvicorn + httptools); its URL."""
     cmd = [
         sys.executable,
         "-m",
-        "benchmarks._server",
+        "altabots_async.testing",
         "--port",
         "0",
         "--key",
