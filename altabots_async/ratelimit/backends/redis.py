@@ -252,6 +252,7 @@ class RedisBucket:
         self._wake = asyncio.Event()
         self._driver: asyncio.Task[None] | None = None
         self._starved = False
+        self._closing = False
         self._hb_due = 0.0
         self._mode = _SHARED
         self._retry_at = -math.inf
@@ -517,7 +518,8 @@ class RedisBucket:
     async def _drive(self) -> None:
         """The one task per bucket that talks to Redis (callers never do, so a cancelled
         caller never leaves a half-read connection behind)."""
-        while True:
+        task = asyncio.current_task()
+        while not self._closing:
             try:
                 await self._step()
             except asyncio.CancelledError:
@@ -525,6 +527,9 @@ class RedisBucket:
             except Exception:  # pragma: no cover - a bug: keep the queue alive, loudly
                 logger.exception("the Redis rate-limit driver failed; retrying")
                 await asyncio.sleep(self.backend.retry_interval)
+            # asyncio.timeout (3.11) can swallow a cancellation that lands as it expires
+            if task is not None and task.cancelling():
+                raise asyncio.CancelledError
 
     def _reject_deadlines(self, now: float, *, by_estimate: bool) -> float | None:
         """Reject waiters past their deadline (or, after a refusal, predicted to miss it)."""
@@ -665,6 +670,8 @@ class RedisBucket:
 
     def _on_failure(self, exc: BaseException) -> None:
         backend = self.backend
+        if self._closing:
+            return
         now = self.clock.monotonic()
         self._retry_at = now + backend.retry_interval
         self._starved = False
@@ -707,6 +714,8 @@ class RedisBucket:
 
     async def aclose(self) -> None:
         """Stop the driver; pending settlements are flushed once, best effort."""
+        self._closing = True
+        self._wake.set()
         driver, self._driver = self._driver, None
         if driver is not None:
             driver.cancel()
