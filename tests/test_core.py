@@ -90,11 +90,16 @@ def test_remaining_only_falls_within_a_window() -> None:
 
 
 def test_reset_refills_to_limit() -> None:
-    """At the window's reset the bucket refills to Limit."""
+    """At the reset one request confirms the new window; its answer opens the rest."""
     core = synced_core(remaining=0, reset=10.0)
     assert core.available(9.99) == 0
+    assert core.available(10.0) == 1  # confirming: one at a time
+    probe = grant(core, 10.0)
+    assert core.available(10.0) == 0
 
-    assert core.available(10.0) == 10
+    core.observe(probe, obs(9, 20.0), 10.1)
+
+    assert core.available(10.1) == 9
 
 
 def test_waiters_released_at_reset_no_stampede() -> None:
@@ -104,9 +109,13 @@ def test_waiters_released_at_reset_no_stampede() -> None:
     assert core.next_wakeup(1.0) == 10.0
 
     granted, _ = core.pump(10.0)
+    assert len(granted) == 1  # the new window is confirmed first
+    assert granted[0].permit is not None
+    core.observe(granted[0].permit, obs(2, 20.0, limit=3), 10.1)
+    granted, _ = core.pump(10.1)
 
     assert [w.state for w in waiters if w] == ["granted"] * 3 + ["queued"] * 2
-    assert len(granted) == 3
+    assert len(granted) == 2
 
 
 def test_in_flight_across_reset_stays_pending() -> None:
@@ -114,7 +123,7 @@ def test_in_flight_across_reset_stays_pending() -> None:
     core = synced_core(limit=3, remaining=1, reset=10.0)
     permit = grant(core, 9.0)
 
-    assert core.available(10.0) == 2  # 3 - 1 in flight
+    assert core.available(10.0) == 1  # confirming the new window first
 
     core.observe(permit, obs(2, 20.0, limit=3), 10.2)  # it did land in the new window
 
@@ -125,11 +134,13 @@ def test_late_response_from_old_window_costs_nothing() -> None:
     """A response carrying the previous window's reset does not lower the new window."""
     core = synced_core(limit=5, remaining=5, reset=10.0)
     old = grant(core, 9.9)
-    assert core.available(10.0) == 4
+    assert core.available(10.0) == 1  # confirming the new window
+    probe = grant(core, 10.0)
 
-    core.observe(old, obs(0, 10.0, limit=5), 10.1)
+    core.observe(old, obs(0, 10.0, limit=5), 10.1)  # late, from the old window
+    core.observe(probe, obs(4, 20.0, limit=5), 10.1)
 
-    assert core.available(10.1) == 5
+    assert core.available(10.1) == 4
 
 
 def test_server_new_window_before_our_estimate() -> None:
@@ -209,6 +220,7 @@ def test_priority_order_and_fifo() -> None:
     high = core.acquire(1.1, priority=5).waiter
     low2 = core.acquire(1.2, priority=0).waiter
     mid = core.acquire(1.3, priority=1).waiter
+    core.observe(None, obs(10, 20.0), 10.0)  # the new window's first answer arrives
 
     granted, _ = core.pump(10.0)
 
@@ -246,6 +258,7 @@ def test_cancelled_waiter_leaves_nothing() -> None:
     b = core.acquire(1.0).waiter
     assert a is not None and b is not None
     core.cancel(a, 2.0)
+    core.observe(None, obs(2, 20.0, limit=2), 10.0)
 
     granted, _ = core.pump(10.0)
 
@@ -384,7 +397,8 @@ def test_reset_in_past_is_not_a_burst() -> None:
     core.observe(probe, obs(2, 10.0, limit=10), 50.0)
 
     assert core.reset_at == 50.0
-    assert core.available(50.0) == 10  # the window rolled over: full limit
+    assert core.available(50.0) == 1  # the window rolled over: confirm it first
+    assert core.r_min == 10
     assert core.reset_at == 150.0
 
 
@@ -404,9 +418,11 @@ def test_short_windows_after_local_rollover() -> None:
     core = Core()
     probe = grant(core, 0.0)
     core.observe(probe, obs(4, 0.3, limit=5), 0.01)
-    assert core.available(0.31) == 5  # rolled over at 0.3
-    permits = [grant(core, 0.31) for _ in range(5)]
+    assert core.available(0.31) == 1  # rolled over at 0.3: confirm first
+    confirm = grant(core, 0.31)
+    core.observe(confirm, obs(4, 0.6, limit=5), 0.315)
+    permits = [grant(core, 0.32) for _ in range(4)]
     for index, permit in enumerate(permits):
-        core.observe(permit, obs(4 - index, 0.6, limit=5), 0.32)
+        core.observe(permit, obs(3 - index, 0.6, limit=5), 0.32)
 
     assert core.available(0.33) == 0

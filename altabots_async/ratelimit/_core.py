@@ -158,6 +158,8 @@ class Core:
     in_flight: dict[int, Permit] = attrs.field(factory=dict)
     frozen_until: float = -math.inf
     freeze_streak: int = 0
+    confirming: bool = False  # rolled over locally; waiting for the new window's first answer
+    _probe_seq: int = -1
     outside_margin: int = 0  # largest burst of someone else's use seen lately
     _outside_now: int = 0  # ... in the current window
     smooth_next: float = -math.inf
@@ -194,6 +196,10 @@ class Core:
             return
         if self.limit is not None:
             self.r_min = self.limit
+        # Until a response of the new window confirms it, one request at a time: the reset
+        # we estimate is a little late by design, and someone else may have spent the new
+        # window meanwhile.
+        self.confirming = True
         old_reset = self.reset_at
         if self.window_key is not None:
             self.stale_key = self.window_key
@@ -226,7 +232,10 @@ class Core:
         if now < self.frozen_until:
             return 0
         if self.synced and self.r_min is not None:
-            return max(0, self.r_min - len(self.pending))
+            avail = max(0, self.r_min - len(self.pending))
+            if self.confirming:
+                return 0 if self._probe_seq in self.in_flight else min(1, avail)
+            return avail
         if self.probe and not self.no_headers:
             return 0 if self.in_flight else 1
         if self.limit is not None and self.period is not None:
@@ -258,6 +267,8 @@ class Core:
     def _grant(self, now: float, priority: int) -> Permit:
         self._seq += 1
         permit = Permit(self._seq, now, priority)
+        if self.confirming:
+            self._probe_seq = permit.seq
         self.in_flight[permit.seq] = permit
         self.pending[permit.seq] = permit
         if not self.synced and self.period is not None:
@@ -522,6 +533,8 @@ class Core:
             return
         assert self.r_min is not None
         order = self._window_order(reset_at, window)
+        if order >= 0:
+            self.confirming = False
         if order < 0:
             # A late response from an earlier window: processed there, costs nothing now.
             if permit is not None:
