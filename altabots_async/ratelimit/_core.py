@@ -566,7 +566,7 @@ class Core:
             self.window_key = window
         if remaining < self.r_min:
             # More went than our own requests can explain: someone else uses this key.
-            ours = 1 + sum(1 for s in self.pending if s != seq)
+            ours = 1 + len(self.pending) - (seq in self.pending)  # O(1): once per response
             unexplained = self.r_min - remaining - ours
             if unexplained > 0:
                 self._outside_now = max(self._outside_now, unexplained)
