@@ -32,7 +32,7 @@ from ._options import (
     given,
 )
 from ._response import APIResponse, decode_json, raise_for_body, read_capped
-from ._secret import ApiKey, key_id
+from ._secret import ApiKey, key_id, key_problem
 from ._transport import RATE_LIMIT_EXTENSION, Hook, RateLimitTransport, send_with_limiter
 from ._urls import normalize_base_url
 from ._version import __version__
@@ -162,6 +162,12 @@ class AsyncAltaBots:
             raise ConfigurationError(
                 f"no API key: pass api_key=... or set the {ENV_API_KEY} environment variable"
             )
+        problem = key_problem(raw_key)
+        if problem is not None:
+            # Raised from here with the key out of every local, so that frame-local capture
+            # (error trackers, --showlocals) of this error cannot see it.
+            del api_key, raw_key
+            raise ConfigurationError(problem)
         self._api_key = ApiKey(raw_key)
         self._bucket = key_id(self._api_key.reveal())
         raw_url = base_url if base_url is not None else os.environ.get(ENV_BASE_URL)
@@ -399,9 +405,8 @@ class AsyncAltaBots:
     async def _send(self, request: httpx.Request) -> httpx.Response:
         try:
             if self._external_http:
-                http = self._http
                 return await send_with_limiter(
-                    lambda r: http.send(r, stream=True),
+                    self._send_external,
                     request,
                     self.limiter,
                     default_retries=self.max_retries,
@@ -424,6 +429,26 @@ class AsyncAltaBots:
                 f"{request.method} {request.url.path}: {type(exc).__name__}: {_safe(exc)}",
                 request=request,
             ) from exc
+
+    async def _send_external(self, request: httpx.Request) -> httpx.Response:
+        """Send through a caller-owned ``http_client``. If it follows redirects, httpx drops
+        ``Authorization`` when the origin changes; on top of that a redirect from https to
+        anything else is refused (it would carry the body in clear)."""
+        http = self._http
+        response = await http.send(request, stream=True, follow_redirects=False)
+        hops = 0
+        while http.follow_redirects and response.next_request is not None:
+            target = response.next_request
+            await response.aclose()
+            if request.url.scheme == "https" and target.url.scheme != "https":
+                raise httpx.UnsupportedProtocol(
+                    "refusing to follow a redirect from https to http", request=request
+                )
+            hops += 1
+            if hops > http.max_redirects:
+                raise httpx.TooManyRedirects("too many redirects", request=request)
+            response = await http.send(target, stream=True, follow_redirects=False)
+        return response
 
     async def _request(
         self,

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import zlib
 from collections.abc import AsyncGenerator, Iterator
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 import httpx
 
@@ -92,8 +93,10 @@ async def iter_decoded(response: httpx.Response) -> AsyncGenerator[bytes, None]:
         if part.strip().lower() not in _IDENTITY
     ]
     if not encodings:
-        async for chunk in response.aiter_raw():
-            yield chunk
+        raw = cast(AsyncGenerator[bytes, None], response.aiter_raw())
+        async with contextlib.aclosing(raw):
+            async for chunk in raw:
+                yield chunk
         return
     if len(encodings) > 1 or encodings[0] not in ("gzip", "x-gzip", "deflate"):
         await response.aclose()
@@ -102,9 +105,11 @@ async def iter_decoded(response: httpx.Response) -> AsyncGenerator[bytes, None]:
             "(only gzip and deflate are accepted)"
         )
     inflater = _Inflater(encodings[0])
-    async for chunk in response.aiter_raw():
-        for piece in inflater.feed(chunk):
-            yield piece
+    raw = cast(AsyncGenerator[bytes, None], response.aiter_raw())
+    async with contextlib.aclosing(raw):
+        async for chunk in raw:
+            for piece in inflater.feed(chunk):
+                yield piece
     for piece in inflater.flush():
         yield piece
 

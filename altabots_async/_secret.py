@@ -20,6 +20,33 @@ def key_id(raw: str) -> str:
     return hashlib.sha256(_DOMAIN + raw.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
+def key_problem(value: object) -> str | None:
+    """What is wrong with a key (named, never echoed), or None when it is acceptable.
+
+    Surrounding whitespace (a secret file read with its newline, a ``.env`` saved with CRLF)
+    is allowed and stripped; what is left must be non-empty visible ASCII.
+    """
+    if not isinstance(value, str):
+        return "api_key must be a str"
+    stripped = value.strip(" \t\r\n")
+    if not stripped:
+        return "api_key is empty"
+    for index, char in enumerate(stripped):
+        if not ("!" <= char <= "~"):
+            kind = (
+                "a control character"
+                if ord(char) < 32 or ord(char) == 127
+                else "whitespace"
+                if char.isspace()
+                else "a non-ASCII character"
+            )
+            return (
+                f"api_key contains {kind} at position {index}; "
+                "keys are visible ASCII (check for a stray newline or copy-paste artefact)"
+            )
+    return None
+
+
 class ApiKey:
     """An API key. ``repr``/``str`` show only a fingerprint; ``reveal()`` gives the value.
 
@@ -32,26 +59,12 @@ class ApiKey:
     __slots__ = ("_fingerprint", "_value")
 
     def __init__(self, value: str) -> None:
-        if not isinstance(value, str):
-            raise ConfigurationError("api_key must be a str")
-        stripped = value.strip(" \t\r\n")
-        if not stripped:
-            raise ConfigurationError("api_key is empty")
-        for index, char in enumerate(stripped):
-            if not ("!" <= char <= "~"):
-                kind = (
-                    "a control character"
-                    if ord(char) < 32 or ord(char) == 127
-                    else "whitespace"
-                    if char.isspace()
-                    else "a non-ASCII character"
-                )
-                raise ConfigurationError(
-                    f"api_key contains {kind} at position {index}; "
-                    "keys are visible ASCII (check for a stray newline or copy-paste artefact)"
-                )
-        self._value = stripped
-        self._fingerprint = fingerprint(stripped)
+        problem = key_problem(value)
+        if problem is not None:
+            del value  # not in this frame's locals when the error's traceback is captured
+            raise ConfigurationError(problem)
+        self._value = value.strip(" \t\r\n")
+        self._fingerprint = fingerprint(self._value)
 
     @property
     def fingerprint(self) -> str:
