@@ -10,6 +10,7 @@ import traceback
 from collections.abc import Sequence
 
 from ._common import RESULTS, machine
+from ._headline import headline
 
 # Order of "all" and of RESULTS.md. "redis" needs a redis-server binary (or REDIS_URL).
 BENCHMARKS = ("acquire", "transports", "e2e", "contenders", "redis")
@@ -23,11 +24,6 @@ bounds it.
 """
 
 
-def _headline() -> str:
-    path = RESULTS / "HEADLINE.md"
-    return path.read_text() if path.exists() else ""
-
-
 def combine() -> None:
     """Write results/RESULTS.md from the headline notes and every benchmark's Markdown."""
     info = machine()
@@ -37,9 +33,7 @@ def combine() -> None:
             f" {info['when']}"
         ).rstrip()
     ]
-    headline = _headline()
-    if headline:
-        parts.append(headline.rstrip())
+    parts.append(headline().rstrip())
     for name in BENCHMARKS:
         path = RESULTS / f"{name}.md"
         if path.exists():

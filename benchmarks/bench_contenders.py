@@ -305,7 +305,9 @@ def _markdown(data: dict[str, Any]) -> str:
 
 def _chart(results: list[dict[str, Any]]) -> None:
     plt = c.pyplot()
-    fig, axes = plt.subplots(len(results), 1, figsize=(9, 2.3 * len(results)), sharex=True)
+    fig, axes = plt.subplots(
+        len(results), 1, figsize=(9, 2.3 * len(results)), sharex=True, sharey=True
+    )
     last = max(max((int(k) for k in r["windows"]), default=0) for r in results)
     xs = list(range(last + 1))
     for ax, r in zip(axes, results, strict=True):
@@ -325,6 +327,7 @@ def _chart(results: list[dict[str, Any]]) -> None:
         ax.set_ylabel("requests")
     axes[0].legend(fontsize=7, loc="upper right")
     axes[-1].set_xlabel(f"window ({PERIOD:g} s each) since the start")
+    axes[-1].set_xticks(xs)
     fig.tight_layout()
     fig.savefig(c.chart_path(NAME), dpi=100)
     plt.close(fig)

@@ -7,8 +7,9 @@ decoded as JSON; the client also structures it into its ``Agent`` model) at conc
 request (``time.process_time`` of the client process over the run; the server's CPU is not
 counted). Each cell is the median of ``REPEATS`` runs, the contenders interleaved.
 
-Two extra rows rerun raw httpx and this client on httpx in a child process that cannot import
-``sniffio`` (httpcore then retries the failing import on every lock it creates).
+Two extra rows rerun raw httpx in child processes, with and without ``sniffio`` installed
+(httpcore then retries the failing import on every lock it creates): why this client
+depends on it.
 """
 
 from __future__ import annotations
@@ -60,8 +61,8 @@ async def contender(name: str, url: str) -> AsyncIterator[Call]:
         import httpx
         from httpx_aiohttp import AiohttpTransport
 
-        transport = AiohttpTransport()
-        async with httpx.AsyncClient(base_url=url, headers=c.AUTH, transport=transport) as http:
+        bridge = AiohttpTransport()
+        async with httpx.AsyncClient(base_url=url, headers=c.AUTH, transport=bridge) as http:
 
             async def call_bridge() -> Any:
                 response = await http.get(c.ENDPOINT)
@@ -83,8 +84,8 @@ async def contender(name: str, url: str) -> AsyncIterator[Call]:
     elif name.startswith("client/"):
         from altabots_async import AsyncAltaBots
 
-        transport: Any = name.split("/", 1)[1]
-        async with AsyncAltaBots(c.BENCH_KEY, base_url=url, transport=transport) as client:
+        stack: Any = name.split("/", 1)[1]
+        async with AsyncAltaBots(c.BENCH_KEY, base_url=url, transport=stack) as client:
             yield client.agent.retrieve
     else:
         raise ValueError(name)
@@ -123,20 +124,79 @@ async def run_one(name: str, url: str, concurrency: int, n: int) -> dict[str, fl
         return await measure(call, concurrency, n)
 
 
+LADDER = (
+    "raw aiohttp",
+    "+ httpx interface (AiohttpAdapter)",
+    "+ scheduler (RateLimitTransport)",
+    "+ client (agent.retrieve: build, read, decode, Agent model)",
+)
+
+
+async def run_ladder(url: str, concurrency: int, n: int) -> dict[str, dict[str, float]]:
+    """This client on aiohttp taken apart: each layer added on top of the one before."""
+    import aiohttp
+    import httpx
+
+    from altabots_async import AsyncAltaBots, RateLimiter
+    from altabots_async._aiohttp import aiohttp_transport
+    from altabots_async._constants import DEFAULT_MAX_IN_FLIGHT
+    from altabots_async._options import EXTENSION, RequestOptions
+    from altabots_async._transport import RateLimitTransport
+
+    out: dict[str, dict[str, float]] = {}
+    async with aiohttp.ClientSession(base_url=url, headers=c.AUTH) as session:
+
+        async def bare() -> Any:
+            async with session.get(c.ENDPOINT) as response:
+                return json.loads(await response.read())
+
+        out[LADDER[0]] = await measure(bare, concurrency, n)
+    target = httpx.URL(url + c.ENDPOINT)
+    headers = httpx.Headers({**c.AUTH, "accept": "application/json"})
+    options = RequestOptions(bucket="bench")
+    inner = aiohttp_transport()
+    limited = RateLimitTransport(inner, RateLimiter(max_in_flight=DEFAULT_MAX_IN_FLIGHT))
+    for name, transport in ((LADDER[1], inner), (LADDER[2], limited)):
+
+        async def through(transport: httpx.AsyncBaseTransport = transport) -> Any:
+            request = httpx.Request("GET", target, headers=headers)
+            request.extensions[EXTENSION] = options
+            response = await transport.handle_async_request(request)
+            try:
+                body = await response.aread()
+            finally:
+                await response.aclose()
+            return json.loads(body)
+
+        out[name] = await measure(through, concurrency, n)
+    await inner.aclose()
+    async with AsyncAltaBots(c.BENCH_KEY, base_url=url, transport="aiohttp") as client:
+        out[LADDER[3]] = await measure(client.agent.retrieve, concurrency, n)
+    return out
+
+
 def _median_cell(runs: list[dict[str, float]]) -> dict[str, float]:
     return {key: c.median([run[key] for run in runs]) for key in runs[0]}
 
 
 def _child(name: str, url: str, concurrency: int, n: int, block_sniffio: bool) -> dict[str, Any]:
-    """Run one measurement in a fresh interpreter (optionally without sniffio)."""
+    """Run one measurement in a fresh interpreter, optionally as if sniffio were not installed.
+
+    "Not installed" is made faithfully: ``site-packages`` is replaced on ``sys.path`` by a
+    directory of links to everything in it but sniffio, so each ``import sniffio`` attempt
+    walks the path finders and fails as it would in an environment without it.
+    """
     code = (
-        "import sys, json\n"
+        "import os, sys, json, tempfile\n"
         f"if {block_sniffio}:\n"
-        "    class _NoSniffio:\n"
-        "        def find_spec(self, name, path=None, target=None):\n"
-        "            if name.split('.')[0] == 'sniffio':\n"
-        "                raise ModuleNotFoundError(\"No module named 'sniffio'\")\n"
-        "    sys.meta_path.insert(0, _NoSniffio())\n"
+        "    site = next(p for p in sys.path if p.endswith('site-packages'))\n"
+        "    shadow = tempfile.mkdtemp(prefix='no-sniffio-')\n"
+        "    import atexit, shutil\n"
+        "    atexit.register(shutil.rmtree, shadow, True)\n"
+        "    for entry in os.listdir(site):\n"
+        "        if not entry.startswith('sniffio'):\n"
+        "            os.symlink(os.path.join(site, entry), os.path.join(shadow, entry))\n"
+        "    sys.path[sys.path.index(site)] = shadow\n"
         "import asyncio\n"
         "from benchmarks.bench_transports import run_one\n"
         f"print(json.dumps(asyncio.run(run_one({name!r}, {url!r}, {concurrency}, {n}))))\n"
@@ -171,20 +231,31 @@ def run(quick: bool = False) -> dict[str, Any]:
             for name in names:
                 cells[name][concurrency] = _median_cell(runs[name])
                 print(f"  {NAME}: {name} c={concurrency}: {cells[name][concurrency]}")
-        for name in ("raw httpx", "client/httpx"):
-            for blocked in (False, True):
-                label = f"{name}, {'no sniffio' if blocked else 'sniffio'} (child process)"
-                sniffio_rows[label] = {}
-                for concurrency in CONCURRENCY:
-                    n = requests_for(concurrency, quick)
-                    sniffio_rows[label][concurrency] = _child(name, url, concurrency, n, blocked)
-                print(f"  {NAME}: {label}: {sniffio_rows[label]}")
+        ladder_runs = [
+            asyncio.run(run_ladder(url, 50, requests_for(50, quick))) for _ in range(repeats)
+        ]
+        ladder = {name: _median_cell([run[name] for run in ladder_runs]) for name in LADDER}
+        print(f"  {NAME}: ladder c=50: { {k: round(v['cpu_us']) for k, v in ladder.items()} }")
+        # This client imports sniffio (a dependency), so only raw httpx can run without it.
+        labels = {False: "raw httpx, sniffio installed", True: "raw httpx, sniffio missing"}
+        for concurrency in CONCURRENCY:
+            n = requests_for(concurrency, quick)
+            child_runs: dict[bool, list[dict[str, Any]]] = {False: [], True: []}
+            for _ in range(repeats):
+                for blocked in (False, True):
+                    child_runs[blocked].append(_child("raw httpx", url, concurrency, n, blocked))
+            for blocked, label in labels.items():
+                good = [r for r in child_runs[blocked] if "error" not in r]
+                cell = _median_cell(good) if good else child_runs[blocked][0]
+                sniffio_rows.setdefault(label, {})[concurrency] = cell
+        print(f"  {NAME}: sniffio: {sniffio_rows}")
     data = {
         "endpoint": c.ENDPOINT,
         "repeats": repeats,
         "requests": {k: requests_for(k, quick) for k in CONCURRENCY},
         "cells": cells,
         "sniffio": sniffio_rows,
+        "ladder_c50": ladder,
         "ratios": _ratios(cells),
     }
     c.write(NAME, data, _markdown(data))
@@ -235,11 +306,24 @@ def _markdown(data: dict[str, Any]) -> str:
             table_or(head, rows),
             "Throughput ratios (targets from issue 8):",
             c.table(["ratio", *[f"c={k}" for k in CONCURRENCY], "target", ""], ratio_rows),
-            "Without `sniffio` (a child process whose import of it fails), one run each:",
+            "Where this client's CPU goes on aiohttp (concurrency 50, median of the runs):"
+            " each row adds one layer to the one above.",
+            _ladder_table(data["ladder_c50"]),
+            "Raw httpx with and without `sniffio` installed (fresh child processes, median of"
+            " the runs; 'missing' hides it from the import system as an uninstall would):",
             table_or(head, sniff_rows),
             "![transports](transports.png)",
         ]
     )
+
+
+def _ladder_table(ladder: dict[str, dict[str, float]]) -> str:
+    rows, previous = [], None
+    for name, cell in ladder.items():
+        added = "" if previous is None else f"+{cell['cpu_us'] - previous:.0f}"
+        rows.append([name, cell["cpu_us"], added, cell["rps"]])
+        previous = cell["cpu_us"]
+    return c.table(["layer", "client CPU µs/req", "added", "req/s"], rows)
 
 
 def table_or(head: list[str], rows: list[list[Any]]) -> str:
