@@ -18,6 +18,7 @@ server's own log: how many calls arrived over quota, and how many each window co
 from __future__ import annotations
 
 import contextvars
+import itertools
 import math
 import random
 import sys
@@ -30,7 +31,7 @@ import anyio
 import attrs
 
 from .._exceptions import AltaBotsError
-from ._common import SIMULATOR_KEY, fail
+from ._common import EXIT_ERROR, SIMULATOR_KEY, fail
 from ._progress import LiveView, Rate, bar, fmt_seconds
 
 INTERACTIVE = 10
@@ -210,7 +211,10 @@ async def run_workload(client: Any, config: DemoConfig, metrics: Metrics) -> Non
         for step in steps:
             await metrics.run(BATCH, _step(batch, holder[0], step, rng))
 
+    batch_done = anyio.Event()
+
     async def clicker() -> None:
+        """A click every ``interactive_every`` seconds for as long as the batch runs."""
         holder: list[str] = []
 
         async def create() -> None:
@@ -220,19 +224,44 @@ async def run_workload(client: Any, config: DemoConfig, metrics: Metrics) -> Non
         start = time.monotonic()
         ok = await metrics.run(INTERACTIVE, create)
         async with anyio.create_task_group() as clicks:
-            for n in range(1, config.interactive_calls):
+            for n in itertools.count(1):
                 await anyio.sleep(max(0.0, start + n * config.interactive_every - time.monotonic()))
+                if batch_done.is_set():
+                    break
+                if n >= config.interactive_calls:
+                    metrics.total += 1  # the batch runs longer than planned
                 if n % 2 or not ok:
                     clicks.start_soon(metrics.run, INTERACTIVE, interactive.agent.retrieve)
                 else:
-                    conv_id = holder[0]
-                    stream = interactive.conversations.stream_message(conv_id, "Quick question")
+                    stream = interactive.conversations.stream_message(holder[0], "Quick question")
                     clicks.start_soon(metrics.run, INTERACTIVE, lambda s=stream: _consume_stream(s))
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(clicker)
-        for index, steps in enumerate(plans):
-            tg.start_soon(user, index, steps)
+        async with anyio.create_task_group() as users:
+            for index, steps in enumerate(plans):
+                users.start_soon(user, index, steps)
+        batch_done.set()
+    metrics.total = metrics.done  # the clicker may have stopped short of its plan
+
+
+async def watchdog(client: Any, metrics: Metrics, config: DemoConfig) -> None:
+    """Fail loudly, instead of hanging, when no call finishes for a long while."""
+    limit = max(10.0, 2.5 * config.window)
+    last_done, last_change = metrics.done, time.monotonic()
+    while True:
+        await anyio.sleep(0.5)
+        now = time.monotonic()
+        if metrics.done != last_done:
+            last_done, last_change = metrics.done, now
+        elif now - last_change > limit:
+            status = client.rate_limit
+            fail(
+                f"the scheduler stalled: no call finished in {limit:.0f} s with "
+                f"{status.queued} queued, {status.in_flight} in flight and remaining "
+                f"{status.remaining}; this is a bug of altabots-async, please report it",
+                EXIT_ERROR,
+            )
 
 
 def fmt_wait(value: float | None) -> str:
@@ -362,6 +391,7 @@ async def _run(base_url: str, config: DemoConfig, out: IO[str], sim: Any) -> Sum
         view = LiveView(out, _render(client, metrics, config, started))
         async with anyio.create_task_group() as tg:
             tg.start_soon(view.run)
+            tg.start_soon(watchdog, client, metrics, config)
             await run_workload(client, config, metrics)
             tg.cancel_scope.cancel()
         view.close()
