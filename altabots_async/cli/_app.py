@@ -12,7 +12,6 @@ from ._common import (
     EXIT_CODES,
     EXIT_INTERRUPTED,
     EXIT_OK,
-    EXIT_USAGE,
     PROG,
     describe_error,
     err,
@@ -30,13 +29,6 @@ def _positive_float(text: str) -> float:
     value = float(text)
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
     return value
 
 
@@ -148,4 +140,4 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code if code is not None else EXIT_OK
 
 
-__all__ = ["EXIT_USAGE", "build_parser", "main"]
+__all__ = ["build_parser", "main"]

@@ -40,8 +40,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the demo; exit 0 when nothing went over quota and no call failed."""
     from ._demo import DemoConfig, run_demo
 
-    if args.base_url or args.simulator:
-        pass  # the demo always serves its own simulator
+    # The demo always serves its own simulator: --simulator and --base-url change nothing.
     config = DemoConfig(
         seconds=5.0 if args.quick and args.seconds == 45.0 else args.seconds,
         window=args.window or (2.0 if args.quick else 10.0),
