@@ -275,7 +275,9 @@ class Core:
             permit.log_time = now
             self._log.append(now)
         if self.pacing is Pacing.SMOOTH and self.synced and self.reset_at is not None:
-            left = self.available(now) or 0
+            # What is left of the window: not available(), which is 0 while a confirming
+            # request is in flight and would push the next slot to the reset.
+            left = max(0, self.r_min - len(self.pending)) if self.r_min is not None else 0
             self.smooth_next = now + max(0.0, self.reset_at - now) / (left + 1)
         self.stats.granted += 1
         return permit
