@@ -315,9 +315,15 @@ def _subprocess_env(**extra: str) -> dict[str, str]:
 def test_ctrl_c_leaves_a_consistent_file_and_a_rerun_finishes(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """SIGINT mid-batch: exit 130, every line whole; the rerun answers only the rest."""
-    sim = Simulator({CANARY: Plan.PROFESSIONAL}, faults=Faults(latency=0.02))
-    source = write_jsonl(tmp_path / "q.jsonl", [{"id": i, "question": f"q{i}"} for i in range(60)])
+    """SIGINT mid-batch: exit 130, every line whole; the rerun answers only the rest.
+
+    The first run is slow on purpose (400 lines, 2 at a time, 50 ms per call: 20 s), so the
+    signal, sent as soon as 5 answers are on disk, always lands mid-batch.
+    """
+    lines = 400
+    sim = Simulator({CANARY: Plan.enterprise(10_000, 3600.0)}, faults=Faults(latency=0.05))
+    rows = [{"id": i, "question": f"q{i}"} for i in range(lines)]
+    source = write_jsonl(tmp_path / "q.jsonl", rows)
     output = tmp_path / "q.jsonl.answers.jsonl"
     with serve_in_thread(sim) as url:
         env = _subprocess_env(ALTABOTS_API_KEY=CANARY, ALTABOTS_BASE_URL=url)
@@ -328,7 +334,7 @@ def test_ctrl_c_leaves_a_consistent_file_and_a_rerun_finishes(
             stderr=subprocess.PIPE,
             text=True,
         )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while not (output.exists() and output.read_text(encoding="utf-8").count("\n") >= 5):
             assert process.poll() is None, process.communicate()
             assert time.monotonic() < deadline, "the batch wrote nothing"
@@ -340,17 +346,19 @@ def test_ctrl_c_leaves_a_consistent_file_and_a_rerun_finishes(
         assert process.returncode == 130, err
         assert "rerun the same command to continue" in err
         assert CANARY not in out + err
-        assert 5 <= len(interrupted) < 60
+        assert 5 <= len(interrupted) < lines
 
+        sim.faults.latency = None
         monkeypatch.setenv("ALTABOTS_API_KEY", CANARY)
         monkeypatch.setenv("ALTABOTS_BASE_URL", url)
-        code, _, _ = run_cli(capsys, "batch", str(source))
+        code, _, err = run_cli(capsys, "batch", str(source), "--concurrency", "32")
 
     final = read_jsonl(output)
     assert code == 0
-    assert sorted(int(record["id"]) for record in final) == list(range(60))
+    assert f"{lines - len(interrupted)} answered, 0 failed, {len(interrupted)} already" in err
+    assert sorted(int(record["id"]) for record in final) == list(range(lines))
     creates = len(sim.requests(path="/v1/conversation"))
-    assert 60 <= creates <= 62  # at most the two lines in flight at the signal were asked twice
+    assert lines <= creates <= lines + 2  # at most the two lines in flight were asked twice
 
 
 def test_the_module_runs_as_a_program_and_debug_logs_hide_the_key() -> None:
