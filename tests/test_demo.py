@@ -39,6 +39,25 @@ def test_quick_demo_stays_inside_the_quota_and_prints_a_summary() -> None:
     assert interactive_p99 < batch_p99
 
 
+def test_an_unseen_consumer_costs_no_call() -> None:
+    """Someone else spends 20% of every window with the same key, unseen: the client may meet
+    a spent window (a 429 nobody can foresee), but it retries and loses no call."""
+    out = io.StringIO()
+    config = DemoConfig(seconds=5.0, window=2.0, limit=300, users=100, outside=0.2)
+
+    summary = run_demo(config, out)
+
+    assert summary.ok
+    assert summary.failed == 0
+    assert sum(summary.outside_per_window) > 0
+    assert summary.over_quota == summary.client_429 <= summary.retries
+    assert all(
+        ours + theirs <= config.limit
+        for ours, theirs in zip(summary.per_window, summary.outside_per_window, strict=True)
+    )
+    assert "unseen consumer" in out.getvalue()
+
+
 def test_progress_redraws_in_place_on_a_terminal_only() -> None:
     frames = iter([["one", "two"], ["three", "four"]])
     tty = io.StringIO()

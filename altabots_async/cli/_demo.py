@@ -64,6 +64,8 @@ class DemoConfig:
     interactive_every: float = 0.5
     latency: tuple[float, float] = (0.01, 0.08)
     seed: int = 7
+    outside: float = 0.0  # share of each window an unseen consumer of the same key eats
+    error_rate: float = 0.0  # share of calls the server answers with a 500/503
 
     @property
     def windows(self) -> int:
@@ -83,8 +85,13 @@ class DemoConfig:
     @property
     def batch_calls(self) -> int:
         """Batch calls: every window but the last full (less the reserve), the last half."""
-        per_window = self.limit - math.ceil(RESERVE * self.limit)
+        per_window = self.limit - math.ceil(RESERVE * self.limit) - self.outside_per_window
         return max(self.users * 2, int(per_window * (self.windows - 0.5)))
+
+    @property
+    def outside_per_window(self) -> int:
+        """Calls the unseen consumer makes in each window."""
+        return round(self.outside * self.limit)
 
     @property
     def total_calls(self) -> int:
@@ -245,6 +252,16 @@ async def run_workload(client: Any, config: DemoConfig, metrics: Metrics) -> Non
     metrics.total = metrics.done  # the clicker may have stopped short of its plan
 
 
+async def outsider(sim: Any, config: DemoConfig) -> None:
+    """Someone else with the same key: eats its share of each window in ten slices, unseen
+    by the client (no responses, no headers: the client only sees Remaining fall faster)."""
+    slices = 10
+    per_slice = max(1, config.outside_per_window // slices)
+    while True:
+        await anyio.sleep(config.window / slices)
+        sim.consume(SIMULATOR_KEY, per_slice)
+
+
 async def watchdog(client: Any, metrics: Metrics, config: DemoConfig) -> None:
     """Fail loudly, instead of hanging, when no call finishes for a long while."""
     limit = max(10.0, 2.5 * config.window)
@@ -291,17 +308,21 @@ class Summary:
     over_quota: int
     server_429: int
     per_window: tuple[int, ...]
+    outside_per_window: tuple[int, ...]
     limit: int
     window: float
     retries: int
     client_429: int
     waits: dict[int, list[float]]
     tell_quota: bool
+    errors: dict[str, int] = attrs.field(factory=dict)
 
     @property
     def full_windows(self) -> tuple[int, ...]:
-        """Counts of the windows that had work waiting (every window but the last)."""
-        return self.per_window[:-1] if len(self.per_window) > 1 else self.per_window
+        """Counts (ours and the outsider's) of the windows that had work waiting: every
+        window but the last."""
+        used = tuple(a + b for a, b in zip(self.per_window, self.outside_per_window, strict=True))
+        return used[:-1] if len(used) > 1 else used
 
     @property
     def utilisation(self) -> float:
@@ -312,12 +333,14 @@ class Summary:
     @property
     def minimum_wall(self) -> float:
         """The least time any client needs: windows that must pass before the last call."""
-        return ((max(self.server_requests, 1) - 1) // self.limit) * self.window
+        used = sum(self.per_window) + sum(self.outside_per_window)
+        return ((max(used, 1) - 1) // self.limit) * self.window
 
     def lines(self) -> list[str]:
         """The summary table."""
         told = "told the quota" if self.tell_quota else "learned the quota from headers"
         windows = " / ".join(f"{n:,}" for n in self.per_window)
+        outside = sum(self.outside_per_window)
         out = [
             "",
             "Summary",
@@ -327,11 +350,20 @@ class Summary:
             f"{self.over_quota} over quota, {self.server_429} answered 429",
             f"  quota                 {self.limit:,} per {self.window:g} s window (client {told})",
             f"  per window            {windows}",
+            *(
+                [f"  unseen consumer       {outside:,} calls of the same key, not ours"]
+                if outside
+                else []
+            ),
             f"  quota utilisation     {self.utilisation:.1%} of the windows with work waiting "
             f"({RESERVE:.0%} of each is kept for interactive calls)",
             f"  wall time             {self.wall:.1f} s (the quota allows no less than "
             f"{self.minimum_wall:.1f} s)",
             f"  retries               {self.retries} (429s seen by the client: {self.client_429})",
+            *(
+                f"  failed                {count:,} x {name}"
+                for name, count in sorted(self.errors.items())
+            ),
             "",
             "  queue wait by priority     calls       p50       p99       max",
         ]
@@ -340,9 +372,27 @@ class Summary:
             name = f"{_LABELS.get(priority, 'priority')} ({priority})"
             cells = [fmt_wait(percentile(values, q)) for q in (0.5, 0.99, 1.0)]
             out.append(f"    {name:<22}{len(values):>9,}" + "".join(f"{c:>10}" for c in cells))
-        verdict = "OK: 0 calls over quota" if self.over_quota == 0 else "FAILED: over quota"
-        out += ["", verdict]
+        out += ["", self.verdict]
         return out
+
+    @property
+    def ok(self) -> bool:
+        """No call over quota; or, with an unseen consumer racing us, none lost to it."""
+        if self.over_quota == 0:
+            return True
+        return sum(self.outside_per_window) > 0 and self.failed == 0
+
+    @property
+    def verdict(self) -> str:
+        """The last line of the summary."""
+        if self.over_quota == 0:
+            return "OK: 0 calls over quota"
+        if self.ok:
+            return (
+                f"OK: {self.over_quota} call(s) met a window the unseen consumer had just "
+                "spent (a 429 no client can foresee); retried transparently, none lost"
+            )
+        return f"FAILED: {self.over_quota} call(s) over quota"
 
 
 def _render(client: Any, metrics: Metrics, config: DemoConfig, started: float) -> Any:
@@ -392,10 +442,18 @@ async def _run(base_url: str, config: DemoConfig, out: IO[str], sim: Any) -> Sum
         async with anyio.create_task_group() as tg:
             tg.start_soon(view.run)
             tg.start_soon(watchdog, client, metrics, config)
+            if config.outside_per_window:
+                tg.start_soon(outsider, sim, config)
             await run_workload(client, config, metrics)
             tg.cancel_scope.cancel()
         view.close()
-    per_window = tuple(sim.counted_per_window().values())
+    ours: dict[float, int] = {}
+    theirs: dict[float, int] = {}
+    for record in list(sim.log):
+        if record.counted and record.window_start is not None:
+            counts = theirs if record.method == "OUTSIDE" else ours
+            counts[record.window_start] = counts.get(record.window_start, 0) + 1
+    starts = sorted(set(ours) | set(theirs))
     requests = sim.requests()
     first = metrics.first_sent if metrics.first_sent is not None else started
     last = metrics.last_done if metrics.last_done is not None else time.monotonic()
@@ -406,13 +464,15 @@ async def _run(base_url: str, config: DemoConfig, out: IO[str], sim: Any) -> Sum
         server_requests=len(requests),
         over_quota=sim.over_quota_count(),
         server_429=sum(1 for record in requests if record.status == 429),
-        per_window=per_window,
+        per_window=tuple(ours.get(start, 0) for start in starts),
+        outside_per_window=tuple(theirs.get(start, 0) for start in starts),
         limit=config.limit,
         window=config.window,
         retries=metrics.retries,
         client_429=metrics.throttled,
         waits=metrics.waits,
         tell_quota=config.tell_quota,
+        errors=dict(metrics.errors),
     )
 
 
@@ -430,7 +490,7 @@ def run_demo(config: DemoConfig, out: IO[str] | None = None) -> Summary:
         plan = Plan.enterprise(config.limit, config.window)
     sim = Simulator(
         {SIMULATOR_KEY: plan},
-        faults=Faults(latency=config.latency),
+        faults=Faults(latency=config.latency, error_rate=config.error_rate),
         seed=config.seed,
         window_anchor="first_request",
     )
@@ -439,7 +499,14 @@ def run_demo(config: DemoConfig, out: IO[str] | None = None) -> Summary:
         f"altabots-async demo: {config.total_calls:,} calls ({config.users} batch users, "
         f"{config.interactive_calls} interactive calls) through one client\n"
         f"simulated server: {config.limit:,} calls per {config.window:g} s window; "
-        f"the client {told}\n\n"
+        f"the client {told}"
+        + (
+            f"; an unseen consumer eats {config.outside:.0%} of each window"
+            if config.outside
+            else ""
+        )
+        + (f"; {config.error_rate:.0%} of calls fail with 5xx" if config.error_rate else "")
+        + "\n\n"
     )
     out.flush()
     with serve_in_thread(sim) as base_url:

@@ -32,6 +32,20 @@ def add_parser(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="configure the quota on the client (default: it learns it from the headers)",
     )
+    parser.add_argument(
+        "--outside",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="an unseen consumer of the same key eats this share of each window (e.g. 0.2)",
+    )
+    parser.add_argument(
+        "--error-rate",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="the server answers this share of calls with 500/503 (idempotent ones are retried)",
+    )
     parser.add_argument("--seed", type=int, default=7, help="workload and fault seed")
     parser.set_defaults(run=run)
 
@@ -48,8 +62,14 @@ def run(args: argparse.Namespace) -> int:
         users=args.users or (100 if args.quick else 300),
         tell_quota=args.tell_quota,
         seed=args.seed,
+        outside=args.outside,
+        error_rate=args.error_rate,
     )
     if config.seconds <= 0 or config.window <= 0 or config.limit < 1 or config.users < 1:
         fail("--seconds, --window, --limit and --users must be positive")
+    if not (0.0 <= config.outside < 0.9 and 0.0 <= config.error_rate < 1.0):
+        fail("--outside must be in [0, 0.9) and --error-rate in [0, 1)")
     summary = run_demo(config)
-    return EXIT_OK if summary.over_quota == 0 and summary.failed == 0 else EXIT_ERROR
+    if config.error_rate > 0:  # failures are the point; only the quota is judged
+        return EXIT_OK if summary.over_quota == 0 or summary.ok else EXIT_ERROR
+    return EXIT_OK if summary.ok and summary.failed == 0 else EXIT_ERROR
