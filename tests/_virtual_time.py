@@ -41,9 +41,14 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         super()._run_once()  # type: ignore[misc]
 
 
+def virtual_params(name: str) -> tuple[str, dict[str, Any]]:
+    """The anyio backend tuple for ``name`` with virtual time."""
+    if name == "asyncio":
+        return "asyncio", {"loop_factory": VirtualTimeLoop}
+    return "trio", {"clock": trio.testing.MockClock(autojump_threshold=0)}
+
+
 @pytest.fixture(params=["asyncio", "trio"])
 def virtual_backend(request: pytest.FixtureRequest) -> tuple[str, dict[str, Any]]:
     """asyncio on :class:`VirtualTimeLoop`, trio on an autojumping ``MockClock``."""
-    if request.param == "asyncio":
-        return "asyncio", {"loop_factory": VirtualTimeLoop}
-    return "trio", {"clock": trio.testing.MockClock(autojump_threshold=0)}
+    return virtual_params(request.param)
