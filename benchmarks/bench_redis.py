@@ -213,9 +213,9 @@ class _RedisServer:
         if binary is None:
             raise RuntimeError("redis-server not found; pass --redis-url")
         self.port = _free_port()
+        args = ["--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
         self.proc = subprocess.Popen(  # noqa: S603 - fixed arguments
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
-            + ["--appendonly", "no"],
+            [binary, *args],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

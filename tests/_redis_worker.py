@@ -84,6 +84,16 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
                     continue
                 statuses[str(response.status_code)] += 1
 
+        def write_in_flight(path: Path) -> None:
+            path.write_text(str(sum(len(b._leases) for b in backend._buckets.values())))
+
+        async def report_in_flight() -> None:
+            path = Path(args.out + ".inflight")
+            while True:
+                write_in_flight(path)
+                await asyncio.sleep(0.01)
+
+        reporter = asyncio.create_task(report_in_flight())
         # At UNTIL every task is cancelled wherever it is: queued callers take nothing,
         # requests in flight stay counted.
         try:
@@ -91,6 +101,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
                 await asyncio.gather(*(task() for _ in range(args.tasks)))
         except TimeoutError:
             pass
+        reporter.cancel()
     bucket = next(iter(backend._buckets.values()), None)
     await backend.aclose()
     return {

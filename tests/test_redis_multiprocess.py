@@ -98,6 +98,9 @@ def test_four_workers_share_one_quota(redis_url: str, prefix: str, tmp_path: Pat
     _assert_clean(reports)
     assert _over(log) == 0
     counted = _counted(log)
+    for w in sorted(counted):
+        times = sorted(r["arrived_at"] - w for r in log if r["counted"] and r["window_start"] == w)
+        print(f"window {w}: {len(times)} first {times[0]:.3f} last {times[-1]:.3f}")
     windows = [start + i * period for i in range(3)]
     used = sum(counted.get(w, 0) for w in windows)
     assert used >= 0.97 * 3 * limit, (counted, windows)
@@ -125,24 +128,26 @@ def test_sigkill_worker_leases_come_back(redis_url: str, prefix: str, tmp_path: 
     """A worker killed mid-window with leases in flight: survivors go on, 0 over quota, its
     leases leave the in-flight set within lease_ttl + heartbeat."""
     limit, period, ttl, heartbeat = 160, 2.0, 3.0, 1.0
-    sim, base_url = _sim(limit, period, "0.3:0.6")
+    sim, base_url = _sim(limit, period, "0.1:0.25")
     args = _worker_args(base_url, redis_url, prefix, lease_ttl=ttl, heartbeat=heartbeat)
     workers = Workers(tmp_path, WORKERS, args)
     try:
         workers.wait_ready()
         start = _aligned_start(period)
-        until = start + 5 * period
+        until = start + 6 * period
         workers.go(start, until)
         time.sleep(max(0.0, start + period - time.time()))
         deadline = time.monotonic() + period
-        before = _zset(redis_url, prefix, "l")
-        while len(before) < 40 and time.monotonic() < deadline:  # the burst of window 2
-            time.sleep(0.02)
+        in_flight = workers.outs[0].with_name(workers.outs[0].name + ".inflight")
+        while time.monotonic() < deadline:  # the burst of window 2 reaches worker 0
             before = _zset(redis_url, prefix, "l")
+            if int(in_flight.read_text() or 0) >= 10:
+                break
+            time.sleep(0.01)
         workers.procs[0].send_signal(signal.SIGKILL)
         workers.procs[0].wait(5)
         killed_at, killed_wall = time.monotonic(), time.time()
-        # Survivors settle theirs within the simulator's latency (< 0.6 s); what is left of
+        # Survivors settle theirs within the simulator's latency (< 0.25 s); what is left of
         # the snapshot after 1.2 s belongs to the dead worker.
         time.sleep(1.2)
         orphans = set(before) & set(_zset(redis_url, prefix, "l"))
@@ -166,7 +171,9 @@ def test_sigkill_worker_leases_come_back(redis_url: str, prefix: str, tmp_path: 
     counted = _counted(log)
     # Until they expire the dead worker's leases count as in flight (they may still reach
     # the server); the windows after that are used in full by the survivors.
-    later = [w for w in counted if killed_wall + back_after <= w and w + period <= until]
+    # (The last window is left out: with 0.1-0.25 s latency part of its burst may land in the
+    # next window, after the workers stopped.)
+    later = [w for w in counted if killed_wall + back_after <= w and w + 2 * period <= until]
     assert later, counted
     assert all(counted[w] >= 0.97 * limit for w in later), counted
 

@@ -83,6 +83,16 @@ end
 if q_lim ~= nil and (lim == nil or lim > q_lim) then lim = q_lim end
 if q_per ~= nil and per == nil then per = q_per end
 local cap = (per or 86400000) + 60000
+-- member counts, kept up to date below so that no check needs a ZCARD
+local nl, nd, nw = 0, 0, 0
+if h['base'] ~= nil then
+  nl = redis.call('ZCARD', L)
+  nd = redis.call('ZCARD', D)
+  if not syn and per ~= nil then
+    redis.call('ZREMRANGEBYSCORE', W, '-inf', now - per)
+    nw = redis.call('ZCARD', W)
+  end
+end
 
 -- at the server's reset the bucket refills to Limit
 local function roll()
@@ -98,32 +108,30 @@ local function roll()
     rst = nil
   end
   -- permits that ended before the reset were counted in the old window
-  redis.call('DEL', D)
+  if nd > 0 then redis.call('DEL', D) end
+  nd = 0
   snx = nil
-end
-
-local function pending()
-  return redis.call('ZCARD', L) + redis.call('ZCARD', D)
 end
 
 local function available()
   roll()
   if now < frz then return 0 end
-  if syn and rmin ~= nil then return math.max(0, rmin - pending()) end
+  if syn and rmin ~= nil then return math.max(0, rmin - nl - nd) end
   if probe and not nohdr then
-    if redis.call('ZCARD', L) > 0 then return 0 end
+    if nl > 0 then return 0 end
     return 1
   end
-  if lim ~= nil and per ~= nil then
-    redis.call('ZREMRANGEBYSCORE', W, '-inf', now - per)
-    return math.max(0, lim - redis.call('ZCARD', W))
-  end
+  if lim ~= nil and per ~= nil then return math.max(0, lim - nw) end
   return nil
+end
+
+local function add_done(member)
+  nd = nd + redis.call('ZADD', D, gen, member)
 end
 
 local function drop_reflected(seq)
   mmk = gen
-  redis.call('ZREMRANGEBYSCORE', D, '-inf', '(' .. fmt(seq))
+  if nd > 0 then nd = nd - redis.call('ZREMRANGEBYSCORE', D, '-inf', '(' .. fmt(seq)) end
 end
 
 local function window_order(reset_at, window)
@@ -167,7 +175,8 @@ local function sync(seq, was_pending, remaining, reset_at, window)
     rst = reset_at or (now + (per or 60000))
     wk = window
     drop_reflected(seq)
-    redis.call('DEL', W)
+    if nw > 0 then redis.call('DEL', W) end
+    nw = 0
     return
   end
   local order = window_order(reset_at, window)
@@ -186,30 +195,40 @@ local function sync(seq, was_pending, remaining, reset_at, window)
     drop_reflected(seq)
     return
   end
-  if reset_at ~= nil then
-    if rst == nil then rst = reset_at else rst = math.max(rst, reset_at) end
+  if reset_at ~= nil and reset_at > now then
+    -- every estimate is a bound that is never early (the client's skew estimate never
+    -- runs ahead of the server), so the tightest one of this window is the smallest
+    if rst == nil then rst = reset_at else rst = math.min(rst, reset_at) end
   end
   if window ~= nil and wk == nil then wk = window end
   if remaining < rmin then
     rmin = remaining
     drop_reflected(seq)
   elseif was_pending and seq > mmk then
-    redis.call('ZADD', D, gen, fmt(seq))
+    add_done(fmt(seq))
   end
 end
 
 local function settle(kind, seq, status, olim, orem, reset_in, window, retry_in)
   local member = fmt(seq)
-  local in_flight = redis.call('ZREM', L, member) == 1
-  local was_pending = in_flight or redis.call('ZSCORE', D, member) ~= false
+  local in_flight = nl > 0 and redis.call('ZREM', L, member) == 1
+  if in_flight then nl = nl - 1 end
+  local in_done = not in_flight and nd > 0 and redis.call('ZSCORE', D, member) ~= false
+  local function undone()
+    if in_done then
+      nd = nd - redis.call('ZREM', D, member)
+      in_done = false
+    end
+  end
+  local was_pending = in_flight or in_done
   if seq <= base then was_pending = false end  -- a lease of an earlier incarnation
   if kind == 'r' then
-    redis.call('ZREM', D, member)
-    redis.call('ZREM', W, member)
+    undone()
+    if nw > 0 then nw = nw - redis.call('ZREM', W, member) end
     return
   end
   if kind == 'u' then
-    if was_pending then redis.call('ZADD', D, gen, member) end
+    if was_pending then add_done(member) end
     if probe and not syn and seq == base + 1 then nohdr = true end
     return
   end
@@ -223,7 +242,7 @@ local function settle(kind, seq, status, olim, orem, reset_in, window, retry_in)
   if retry_in ~= nil then retry_at = now + retry_in end
   if throttled then
     freeze(retry_at, reset_at, orem)
-    redis.call('ZREM', D, member)  -- a 429 was not processed
+    undone()  -- a 429 was not processed
     was_pending = false
   elseif status == 503 and retry_at ~= nil then
     frz = math.max(frz, math.min(retry_at, now + cap))
@@ -231,21 +250,23 @@ local function settle(kind, seq, status, olim, orem, reset_in, window, retry_in)
     fst = 0
   end
   if orem == nil then
-    if was_pending then redis.call('ZADD', D, gen, member) end
+    if was_pending then add_done(member) end
     if not syn and status >= 200 and status < 300 then nohdr = true end
     return
   end
   if lim ~= nil then orem = math.min(orem, lim) end
-  if was_pending then redis.call('ZREM', D, member) end
+  undone()
   sync(seq, was_pending, orem, reset_at, window)
 end
 
 roll()
 -- leases of crashed or stalled processes end without information
-local expired = redis.call('ZRANGEBYSCORE', L, '-inf', now, 'LIMIT', 0, 256)
-for _, m in ipairs(expired) do
-  redis.call('ZREM', L, m)
-  redis.call('ZADD', D, gen, m)
+if nl > 0 then
+  local expired = redis.call('ZRANGEBYSCORE', L, '-inf', now, 'LIMIT', 0, 256)
+  for _, m in ipairs(expired) do
+    nl = nl - redis.call('ZREM', L, m)
+    add_done(m)
+  end
 end
 
 local a = 12
@@ -266,8 +287,9 @@ if reserve > 0 and lim ~= nil then reserve_n = math.ceil(reserve * lim) end
 local first = gen + 1
 local granted = 0
 local want = n_high + n_low
+local new_l, new_w = {}, {}
 local function can_grant(need)
-  if mif ~= nil and redis.call('ZCARD', L) >= mif then return false end
+  if mif ~= nil and nl >= mif then return false end
   local avail = available()
   if avail ~= nil and avail - need <= 0 then return false end
   if smooth and syn and snx ~= nil and now < snx then return false end
@@ -280,17 +302,24 @@ while granted < want do
   gen = gen + 1
   granted = granted + 1
   local member = fmt(gen)
-  redis.call('ZADD', L, now + lease_ttl, member)
-  if not syn and per ~= nil then redis.call('ZADD', W, now, member) end
+  new_l[#new_l + 1] = now + lease_ttl
+  new_l[#new_l + 1] = member
+  nl = nl + 1
+  if not syn and per ~= nil then
+    new_w[#new_w + 1] = now
+    new_w[#new_w + 1] = member
+    nw = nw + 1
+  end
   if smooth and syn and rst ~= nil then
     local left = available() or 0
     snx = now + math.max(0, rst - now) / (left + 1)
   end
 end
 
+if #new_l > 0 then redis.call('ZADD', L, unpack(new_l)) end
+if #new_w > 0 then redis.call('ZADD', W, unpack(new_w)) end
+
 local avail = available()
-local nl = redis.call('ZCARD', L)
-local nd = redis.call('ZCARD', D)
 local wait = -1
 local poll = 0
 if granted < want then
@@ -308,7 +337,7 @@ if granted < want then
       poll = 1
     end
     if nd > 0 and rmin ~= nil and rmin > 0 then poll = 1 end
-    if not syn and per ~= nil then
+    if nw > 0 and per ~= nil then
       local oldest = redis.call('ZRANGE', W, 0, 0, 'WITHSCORES')
       if oldest[2] ~= nil then cand(tonumber(oldest[2]) + per - now) end
     end
@@ -332,9 +361,9 @@ redis.call('HSET', S, 'base', fmt(base), 'gen', fmt(gen), 'lim', put(lim), 'per'
   'swk', putw(swk), 'mmk', fmt(mmk), 'frz', fmt(frz), 'fst', fmt(fst), 'snx', put(snx))
 local ttl = math.max(2 * (per or 3600000), 20 * lease_ttl, 60000) + 60000
 redis.call('PEXPIRE', S, ttl)
-redis.call('PEXPIRE', L, ttl)
-redis.call('PEXPIRE', D, ttl)
-redis.call('PEXPIRE', W, ttl)
+if nl > 0 then redis.call('PEXPIRE', L, ttl) end
+if nd > 0 then redis.call('PEXPIRE', D, ttl) end
+if nw > 0 then redis.call('PEXPIRE', W, ttl) end
 
 local function int(x)
   if x == nil then return -1 end

@@ -240,7 +240,9 @@ class RedisBucket:
             "" if settings.max_in_flight is None else str(settings.max_in_flight),
             "1" if settings.pacing.value == "smooth" else "0",
         )
-        self.server_clock = ServerClock()
+        # More Date samples than the default: in a burst the last few share one whole second,
+        # and the reset estimate would trail by up to a second (a lost share of each window).
+        self.server_clock = ServerClock(window=32)
         self.shared = _Shared()
         self._heap: list[_Waiter] = []
         self._deadlines: list[tuple[float, int, _Waiter]] = []
