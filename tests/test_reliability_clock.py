@@ -116,16 +116,12 @@ class TestSkewWithoutDate:
         throttled = self.throttled(sim)
         assert all(n <= 1 for n in throttled.values()), throttled
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="without Date, a server clock BEHIND ours stays a bracket (our wall clock "
-        "clamped into the Reset bounds, 3 samples kept): one 429 at every window start "
-        "instead of an offset learned within 3 responses; reported to the scheduler's owner",
-    )
     @pytest.mark.parametrize("offset", [o for o in OFFSETS if o < 0])
     async def test_r05_offset_learned_within_three_windows_server_behind(
         self, offset: float
     ) -> None:
+        """Server clock behind, no ``Date``: once a window is seen to turn, the offset is
+        a known lower bound, so no 429 after the first three windows."""
         sim, _ = await self.run(offset)
         starts = sorted(sim.counted_per_window(KEY))
         late = [w for w in self.throttled(sim) if w >= starts[0] + 3 * PERIOD]
@@ -133,9 +129,10 @@ class TestSkewWithoutDate:
 
     @pytest.mark.xfail(
         strict=True,
-        reason="no Date and no configured quota: a server clock ahead by minutes makes the "
-        "first Reset look that far away (our wall clock is the only guess), so the client "
-        "idles for the skew at every window; reported to the scheduler's owner",
+        reason="documented limitation: with no Date header (which RFC 9110 requires of origin "
+        "servers with a clock) and no configured quota, nothing bounds how far a server clock "
+        "may run ahead, so the first Reset looks that far away and the client waits for it; "
+        "configure quota= (the period then bounds the error) and it keeps going",
     )
     @pytest.mark.parametrize("offset", [120.0, 3600.0])
     async def test_r05_unknown_quota_server_far_ahead_keeps_going(self, offset: float) -> None:

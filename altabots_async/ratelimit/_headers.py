@@ -222,15 +222,19 @@ class ServerClock:
     * a response of the window ending at Reset ``R`` was produced before ``R``:
       ``offset < R - sent``; and, with a known period ``P``, after ``R - P``:
       ``offset >= R - P - received``.
+    * the first response naming a later window than ``R`` was produced after ``R``:
+      ``offset >= R - received``.
 
-    With ``Date`` the estimate is the best lower bound. Without it, our own wall clock is the
-    guess, clamped into the bounds learned from Reset values.
+    With ``Date`` the estimate is the best lower bound. Without it, once a window has been
+    seen to turn, the best lower bound too; before that, our own wall clock is the guess,
+    clamped into the bounds learned from Reset values.
     """
 
     window: int = 3
     _dates: list[float] = attrs.field(factory=list)
     _lower: list[float] = attrs.field(factory=list)
     _upper: list[float] = attrs.field(factory=list)
+    _turns: list[float] = attrs.field(factory=list)
 
     @staticmethod
     def _push(samples: list[float], value: float, window: int) -> None:
@@ -246,10 +250,21 @@ class ServerClock:
         period: float | None,
         sent_mono: float,
         received_mono: float,
+        previous_window: float | None = None,
     ) -> None:
-        """Record what one response tells about the server's clock."""
+        """Record what one response tells about the server's clock.
+
+        ``previous_window`` is the Reset of the window we knew before this response: when
+        this response names a later window, the server's clock had passed that reset.
+        """
         if date is not None:
             self._push(self._dates, date - received_mono, self.window)
+        if (
+            reset_epoch is not None
+            and previous_window is not None
+            and reset_epoch > previous_window + 0.05
+        ):
+            self._push(self._turns, previous_window - received_mono, self.window)
         if reset_epoch is not None:
             self._push(self._upper, reset_epoch - sent_mono, self.window)
             if period is not None:
@@ -262,6 +277,11 @@ class ServerClock:
         if self._dates:
             lower = max(lower, max(self._dates))
             return min(lower, upper)
+        if self._turns:
+            # We saw the server's windows turn: the best lower bound is a fact and is as
+            # tight as our first look at each new window. Never ahead of the server.
+            turned = max(lower, max(self._turns))
+            return min(turned, upper) if turned <= upper else turned
         guess = min(wall_minus_mono, upper)
         return max(guess, lower) if lower <= upper else guess
 

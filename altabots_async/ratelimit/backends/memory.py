@@ -162,6 +162,7 @@ class MemoryBucket:
     # ------------------------------------------------------------------ settling
 
     def _observation(self, permit: Permit, status: int, parsed: RateLimitHeaders) -> Observation:
+        core = self.core
         now = self.clock.monotonic()
         wall_minus_mono = self.clock.wall() - now
         self.server_clock.learn(
@@ -170,6 +171,7 @@ class MemoryBucket:
             period=self.core.period if self.core.period_exact else None,
             sent_mono=permit.granted_at,
             received_mono=now,
+            previous_window=core.window_key if core.window_key is not None else core.stale_key,
         )
         offset = self.server_clock.offset(wall_minus_mono)
         reset_at = None
