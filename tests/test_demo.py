@@ -41,14 +41,16 @@ def test_quick_demo_stays_inside_the_quota_and_prints_a_summary() -> None:
 
 def test_an_unseen_consumer_costs_no_call() -> None:
     """Someone else spends 20% of every window with the same key, unseen: the client may meet
-    a spent window (a 429 nobody can foresee), but it retries and loses no call."""
+    a spent window (a 429 nobody can foresee), but it retries and loses no call; an
+    interactive call whose ``max_wait`` the outsider made impossible is refused at once."""
     out = io.StringIO()
     config = DemoConfig(seconds=5.0, window=2.0, limit=300, users=100, outside=0.2)
 
     summary = run_demo(config, out)
 
     assert summary.ok
-    assert summary.failed == 0
+    assert summary.lost == 0
+    assert set(summary.errors) <= {"QuotaExhaustedError"}
     assert sum(summary.outside_per_window) > 0
     assert summary.over_quota == summary.client_429 <= summary.retries
     assert all(

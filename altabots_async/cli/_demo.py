@@ -362,6 +362,7 @@ class Summary:
             f"  retries               {self.retries} (429s seen by the client: {self.client_429})",
             *(
                 f"  failed                {count:,} x {name}"
+                + (" (refused at once: max_wait)" if name == "QuotaExhaustedError" else "")
                 for name, count in sorted(self.errors.items())
             ),
             "",
@@ -380,7 +381,13 @@ class Summary:
         """No call over quota; or, with an unseen consumer racing us, none lost to it."""
         if self.over_quota == 0:
             return True
-        return sum(self.outside_per_window) > 0 and self.failed == 0
+        return sum(self.outside_per_window) > 0 and self.lost == 0
+
+    @property
+    def lost(self) -> int:
+        """Failed calls, not counting interactive ones refused at once by their ``max_wait``
+        (the fail-fast answer a person gets: "try again in N s")."""
+        return self.failed - self.errors.get("QuotaExhaustedError", 0)
 
     @property
     def verdict(self) -> str:
@@ -390,7 +397,7 @@ class Summary:
         if self.ok:
             return (
                 f"OK: {self.over_quota} call(s) met a window the unseen consumer had just "
-                "spent (a 429 no client can foresee); retried transparently, none lost"
+                "spent (a 429 no client can foresee); retried transparently"
             )
         return f"FAILED: {self.over_quota} call(s) over quota"
 

@@ -72,4 +72,6 @@ def run(args: argparse.Namespace) -> int:
     summary = run_demo(config)
     if config.error_rate > 0:  # failures are the point; only the quota is judged
         return EXIT_OK if summary.over_quota == 0 or summary.ok else EXIT_ERROR
+    if config.outside > 0:  # an unseen consumer may leave an interactive call no room
+        return EXIT_OK if summary.ok and summary.lost == 0 else EXIT_ERROR
     return EXIT_OK if summary.ok and summary.failed == 0 else EXIT_ERROR
