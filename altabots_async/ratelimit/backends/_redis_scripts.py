@@ -94,6 +94,10 @@ if h['base'] ~= nil then
   end
 end
 
+-- writes to D are buffered: adds (score = gen) and one "drop below" threshold per call
+local done_add = {}
+local drop_to = nil
+
 -- at the server's reset the bucket refills to Limit
 local function roll()
   if rst == nil or now < rst then return end
@@ -108,8 +112,10 @@ local function roll()
     rst = nil
   end
   -- permits that ended before the reset were counted in the old window
-  if nd > 0 then redis.call('DEL', D) end
+  if nd > 0 or #done_add > 0 then redis.call('DEL', D) end
   nd = 0
+  done_add = {}
+  drop_to = nil
   snx = nil
 end
 
@@ -125,13 +131,25 @@ local function available()
   return nil
 end
 
-local function add_done(member)
-  nd = nd + redis.call('ZADD', D, gen, member)
+-- ``member`` ended without information: pending until a later r_min reflects it
+local function add_done(member, already_in_d)
+  done_add[#done_add + 1] = gen
+  done_add[#done_add + 1] = member
+  if not already_in_d then nd = nd + 1 end
 end
 
+local function flush_done()
+  if #done_add > 0 then
+    redis.call('ZADD', D, unpack(done_add))
+    done_add = {}
+  end
+end
+
+-- a new r_min came from the request granted as ``seq``: what ended before it is reflected
+-- (applied once per call: entries added meanwhile score ``gen`` >= any seq and stay)
 local function drop_reflected(seq)
   mmk = gen
-  if nd > 0 then nd = nd - redis.call('ZREMRANGEBYSCORE', D, '-inf', '(' .. fmt(seq)) end
+  if drop_to == nil or seq > drop_to then drop_to = seq end
 end
 
 local function window_order(reset_at, window)
@@ -205,15 +223,13 @@ local function sync(seq, was_pending, remaining, reset_at, window)
     rmin = remaining
     drop_reflected(seq)
   elseif was_pending and seq > mmk then
-    add_done(fmt(seq))
+    add_done(fmt(seq), false)
   end
 end
 
-local function settle(kind, seq, status, olim, orem, reset_in, window, retry_in)
-  local member = fmt(seq)
-  local in_flight = nl > 0 and redis.call('ZREM', L, member) == 1
-  if in_flight then nl = nl - 1 end
-  local in_done = not in_flight and nd > 0 and redis.call('ZSCORE', D, member) ~= false
+local function settle(member, in_flight, in_done, kind, status, olim, orem, reset_in, window,
+                      retry_in)
+  local seq = tonumber(member)
   local function undone()
     if in_done then
       nd = nd - redis.call('ZREM', D, member)
@@ -228,7 +244,7 @@ local function settle(kind, seq, status, olim, orem, reset_in, window, retry_in)
     return
   end
   if kind == 'u' then
-    if was_pending then add_done(member) end
+    if was_pending then add_done(member, in_done) end
     if probe and not syn and seq == base + 1 then nohdr = true end
     return
   end
@@ -250,7 +266,7 @@ local function settle(kind, seq, status, olim, orem, reset_in, window, retry_in)
     fst = 0
   end
   if orem == nil then
-    if was_pending then add_done(member) end
+    if was_pending then add_done(member, in_done) end
     if not syn and status >= 200 and status < 300 then nohdr = true end
     return
   end
@@ -263,22 +279,63 @@ roll()
 -- leases of crashed or stalled processes end without information
 if nl > 0 then
   local expired = redis.call('ZRANGEBYSCORE', L, '-inf', now, 'LIMIT', 0, 256)
-  for _, m in ipairs(expired) do
-    nl = nl - redis.call('ZREM', L, m)
-    add_done(m)
+  if #expired > 0 then
+    nl = nl - redis.call('ZREM', L, unpack(expired))
+    for _, m in ipairs(expired) do add_done(m, false) end
   end
 end
 
-local a = 12
-for _ = 1, n_set do
-  settle(ARGV[a], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]) or 0, tonumber(ARGV[a + 3]),
-         tonumber(ARGV[a + 4]), tonumber(ARGV[a + 5]), tonumber(ARGV[a + 6]),
-         tonumber(ARGV[a + 7]))
-  a = a + 8
+-- settlements: where is each lease now (in flight, ended, gone)? one ZMSCORE per set
+if n_set > 0 then
+  flush_done()
+  local members, in_l, in_d = {}, {}, {}
+  for i = 1, n_set do members[i] = ARGV[12 + (i - 1) * 8 + 1] end
+  if nl > 0 then
+    local scores = redis.call('ZMSCORE', L, unpack(members))
+    local gone = {}
+    for i = 1, n_set do
+      if scores[i] then
+        in_l[i] = true
+        gone[#gone + 1] = members[i]
+      end
+    end
+    if #gone > 0 then nl = nl - redis.call('ZREM', L, unpack(gone)) end
+  end
+  if nd > 0 then
+    local ask, at = {}, {}
+    for i = 1, n_set do
+      if not in_l[i] then
+        ask[#ask + 1] = members[i]
+        at[#at + 1] = i
+      end
+    end
+    if #ask > 0 then
+      local scores = redis.call('ZMSCORE', D, unpack(ask))
+      for j = 1, #ask do
+        if scores[j] then in_d[at[j]] = true end
+      end
+    end
+  end
+  for i = 1, n_set do
+    local a = 12 + (i - 1) * 8
+    settle(members[i], in_l[i] == true, in_d[i] == true, ARGV[a], tonumber(ARGV[a + 2]) or 0,
+           tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4]), tonumber(ARGV[a + 5]),
+           tonumber(ARGV[a + 6]), tonumber(ARGV[a + 7]))
+  end
 end
-for _ = 1, n_hb do
-  redis.call('ZADD', L, 'XX', now + lease_ttl, ARGV[a])
-  a = a + 1
+flush_done()
+if drop_to ~= nil and nd > 0 then
+  nd = nd - redis.call('ZREMRANGEBYSCORE', D, '-inf', '(' .. fmt(drop_to))
+end
+drop_to = nil
+if n_hb > 0 then
+  local ext = {}
+  local a = 12 + n_set * 8
+  for i = 0, n_hb - 1 do
+    ext[#ext + 1] = now + lease_ttl
+    ext[#ext + 1] = ARGV[a + i]
+  end
+  redis.call('ZADD', L, 'XX', unpack(ext))
 end
 
 -- grants: callers at or above the reserve priority first, then the others
