@@ -25,9 +25,7 @@ def tests(session: nox.Session) -> None:
     _install(session, "redis,server,aiohttp", "test")
     args = session.posargs or ["-m", "not slow"]
     for transport in ("httpx", "aiohttp"):
-        session.run(
-            "pytest", *args, env={"ALTABOTS_TEST_TRANSPORT": transport}
-        )
+        session.run("pytest", *args, env={"ALTABOTS_TEST_TRANSPORT": transport})
 
 
 @nox.session
@@ -55,7 +53,7 @@ def typecheck(session: nox.Session) -> None:
 @nox.session
 def demo(session: nox.Session) -> None:
     """The main job: a mixed workload through one client against the embedded simulator."""
-    _install(session, "server", )
+    _install(session, "server")
     session.run("python", "-m", "altabots_async", "demo", *session.posargs)
 
 
