@@ -29,8 +29,9 @@ def combine() -> None:
     info = machine()
     parts = [
         INTRO.format(
-            machine=f"{info['cpus']} CPUs, Python {info['python']}, {info['platform']},"
-            f" {info['when']}"
+            machine=f"{info['cpus']} CPUs (load average {info['load_average_1m']} when"
+            f" RESULTS.md was written: the machine is shared), Python {info['python']},"
+            f" {info['platform']}, {info['when']}"
         ).rstrip()
     ]
     parts.append(headline().rstrip())

@@ -3,9 +3,10 @@
 The workload: ``CALLS`` calls of ``GET /v1/bot/detail`` by ``CONCURRENCY`` concurrent
 workers, against the simulator in its own process on a plan of ``LIMIT`` requests per
 ``PERIOD`` seconds (epoch-aligned fixed windows), while an external consumer that nobody
-tells the contenders about eats ``EXTERNAL_SHARE`` of each window through the simulator's
-admin API (a slice every tenth of a window; it eats what is left when a greedy contender
-has taken the window). Every run starts at a window boundary on a fresh server state.
+tells the contenders about tries to eat ``EXTERNAL_SHARE`` of each window through the
+simulator's admin API: half at the top of each window, the rest in slices over the other
+nine tenths (of those it gets what a greedy contender left). Every run starts at a window
+boundary on a fresh server state.
 
 Contenders:
 
@@ -42,7 +43,7 @@ CONCURRENCY = 200
 LIMIT = 1_000
 PERIOD = 5.0
 EXTERNAL_SHARE = 0.30
-SLICES = 10  # the external consumer eats LIMIT * EXTERNAL_SHARE / SLICES every PERIOD / SLICES
+SLICES = 10  # the external consumer eats a slice every PERIOD / SLICES (see _slices)
 RUN_TIMEOUT = 120.0
 
 Call = Callable[[], Awaitable[Any]]
@@ -120,17 +121,31 @@ async def _admin(http: httpx.AsyncClient, method: str, action: str, body: Any = 
     return response.json()
 
 
+def _slices() -> list[int]:
+    """What the external consumer asks for at each tenth of a window: half of its share at
+    the top of the window (a job that runs on the hour, ahead of everyone), the rest spread
+    over the other nine tenths (traffic the contenders only see as a falling Remaining)."""
+    share = round(LIMIT * EXTERNAL_SHARE)
+    top = share // 2
+    rest = [(share - top) // (SLICES - 1)] * (SLICES - 1)
+    rest[-1] += share - top - sum(rest)
+    return [top, *rest]
+
+
 async def _external(http: httpx.AsyncClient, start: float, stop: asyncio.Event) -> None:
-    """Eat a slice of each window, every PERIOD / SLICES seconds, until stopped."""
-    per_slice = round(LIMIT * EXTERNAL_SHARE / SLICES)
+    """Eat the slices of each window at every PERIOD / SLICES seconds, until stopped."""
+    slices = _slices()
     step = PERIOD / SLICES
-    tick = 0
+    tick = 1  # the first window's top slice was eaten before the contender started
     while not stop.is_set():
-        await _admin(http, "POST", "consume", {"key": c.BENCH_KEY, "n": per_slice})
-        tick += 1
         delay = start + tick * step - time.time()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), max(0.0, delay))
+        if stop.is_set():
+            return
+        n = slices[tick % SLICES]
+        await _admin(http, "POST", "consume", {"key": c.BENCH_KEY, "n": n})
+        tick += 1
 
 
 async def _run_contender(name: str, url: str) -> dict[str, Any]:
@@ -139,6 +154,7 @@ async def _run_contender(name: str, url: str) -> dict[str, Any]:
         start = (time.time() // PERIOD + 1) * PERIOD + 0.02  # the next window boundary
         await asyncio.sleep(start - time.time())
         stop = asyncio.Event()
+        await _admin(admin, "POST", "consume", {"key": c.BENCH_KEY, "n": _slices()[0]})
         external = asyncio.create_task(_external(admin, start, stop))
         ok = failed = 0
         errors: dict[str, int] = {}
@@ -276,8 +292,9 @@ def _markdown(data: dict[str, Any]) -> str:
             "## Contenders: the same quota-bound workload four ways (issue 6)",
             f"{w['calls']:,} calls, {w['concurrency']} concurrent, a quota of {w['limit']:,} per"
             f" {w['period_s']:g} s window, and an external consumer, unseen by the contenders,"
-            f" trying to eat {w['external_share']:.0%} of each window in ten slices (it gets"
-            " what the contender left: last column). One run each, each starting at a window"
+            f" trying to eat {w['external_share']:.0%} of each window, half at its top and half"
+            " in nine later slices (of which it gets what the contender left: last column)."
+            " One run each, each starting at a window"
             " boundary on a fresh simulator state. Counts are from the server's log."
             " Reproduce: `python -m benchmarks contenders`.",
             c.table(
