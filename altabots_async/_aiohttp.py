@@ -26,6 +26,13 @@ bad or non-HTTP URL                    ``UnsupportedProtocol``     never
 any other ``aiohttp.ClientError``      ``TransportError``          maybe
 =====================================  ==========================  =====================
 
+Timeouts map as httpx-aiohttp maps them: ``connect`` to aiohttp's ``sock_connect``,
+``read`` to ``sock_read`` (per read, as in httpx), ``pool`` to aiohttp's ``connect`` (waiting
+for a pooled connection *and* connecting); aiohttp has no ``write`` timeout. A streamed body
+closed before it was read to the end closes its connection (aiohttp cannot reuse it), and a
+request cancelled in flight closes its connection too: the pool never leaks one (tested in
+``tests/test_transports.py`` on both stacks).
+
 ``AutoTransport`` is ``transport="auto"``: the client is usually built outside any event
 loop, so the stack is chosen at the first request, from the running async library: aiohttp
 (measured faster, see ``benchmarks/results/RESULTS.md``) on asyncio when installed, httpx
