@@ -426,3 +426,19 @@ def test_short_windows_after_local_rollover() -> None:
         core.observe(permit, obs(3 - index, 0.6, limit=5), 0.32)
 
     assert core.available(0.33) == 0
+
+
+def test_reserve_does_not_block_the_probe() -> None:
+    """Regression: with a reserve, low-priority calls still get the probe and the request
+    that confirms a new window (the reserve is checked against the window's real count)."""
+    core = Core(quota=Quota(10, 10.0), reserve=0.2, reserve_priority=10)
+    probe = core.try_grant(0.0, 0)
+    assert probe is not None
+    core.observe(probe, obs(9, 10.0, limit=10), 0.1)
+    for _ in range(7):
+        grant(core, 0.2)
+    assert core.try_grant(0.2, 0) is None  # the last two are the reserve
+
+    confirm = core.try_grant(10.0, 0)  # the window rolled: confirm it, low priority or not
+
+    assert confirm is not None

@@ -85,15 +85,6 @@ def test_percentile_nearest_rank(values: list[float], q: float, expected: float 
     assert percentile(values, q) == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TimeoutError,
-    reason=(
-        "scheduler gap: with reserve > 0 the one-at-a-time probe (and the confirming request "
-        "after a local window rollover) is withheld from priorities below reserve_priority, "
-        "so batch-only traffic never starts; the demo's interactive clicks hide it"
-    ),
-)
 def test_a_reserve_does_not_stall_batch_only_traffic() -> None:
     """A batch call with nobody of higher priority around must still be served."""
     import anyio

@@ -243,6 +243,16 @@ class Core:
             return max(0, self.limit - len(self._log))
         return None
 
+    def _window_left(self) -> int | None:
+        """What the current window has left by our count (call after ``available``)."""
+        if self.synced and self.r_min is not None:
+            return max(0, self.r_min - len(self.pending))
+        if self.limit is None:
+            return None
+        if self.probe and not self.no_headers:
+            return max(0, self.limit - len(self.in_flight))
+        return max(0, self.limit - len(self._log)) if self.period is not None else None
+
     def _reserve_count(self) -> int:
         if self.reserve <= 0 or self.limit is None:
             return 0
@@ -254,11 +264,16 @@ class Core:
         avail = self.available(now)
         if avail is None:
             return True
-        if priority < self.reserve_priority:
-            avail -= self._reserve_count()
         if avail <= 0:
             return False
-        if self.in_flight and avail <= self.outside_margin:
+        # The reserve and careful mode look at what the window really has left, not at the
+        # one-at-a-time allowance while a window is probed or confirmed.
+        left = self._window_left()
+        if left is not None and priority < self.reserve_priority:
+            left -= self._reserve_count()
+            if left <= 0:
+                return False
+        if self.in_flight and left is not None and left <= self.outside_margin:
             # Someone else spends this key too: the last permits go one at a time, so a
             # burst of theirs costs us at most one 429 instead of one per request in flight.
             return False
