@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from types import TracebackType
@@ -68,6 +69,8 @@ DRAIN_AFTER_END_SECONDS = 1.0
 """After the end event, how long the rest of the body (normally nothing) may take to arrive."""
 _SKIP_PREFIXES = ("event:", "id:", "retry:", ":")
 _decoder = json.JSONDecoder()
+_STRUCTURAL = re.compile(r'\\.|["{}\[\]]', re.DOTALL)
+"""What changes the bracket depth of JSON text: an escape pair, a quote, a bracket."""
 
 
 class MessageStreamError(StreamError):
@@ -95,7 +98,18 @@ class EventParser:
     def __init__(self, max_event_bytes: int = MAX_SSE_EVENT_BYTES) -> None:
         self.max_event_bytes = max_event_bytes
         self._buffer = bytearray()
-        self._pending = ""
+        # An unfinished JSON value, kept as parts (joined only to decode) with its bracket
+        # depth outside strings, scanned once per character: it is decoded again only when
+        # a line may have closed it. (Joining and re-decoding on every line was quadratic:
+        # 8 MiB of short continuation lines took minutes.)
+        self._parts: list[str] = []
+        self._pending_size = 0
+        self._depth = 0
+        self._in_string = False
+
+    @property
+    def _pending(self) -> str:
+        return "".join(self._parts)
 
     def feed(self, chunk: bytes) -> list[dict[str, Any]]:
         """Parse every complete line of ``chunk`` (with what was buffered before)."""
@@ -108,7 +122,7 @@ class EventParser:
             line = bytes(self._buffer[:newline])
             del self._buffer[: newline + 1]
             events.extend(self._line(line))
-        if len(self._buffer) + len(self._pending) > self.max_event_bytes:
+        if len(self._buffer) + self._pending_size > self.max_event_bytes:
             raise ResponseTooLargeError(
                 f"a stream event exceeds {self.max_event_bytes} bytes without ending"
             )
@@ -118,7 +132,7 @@ class EventParser:
         """At EOF: parse an unterminated last line; a half-received event is malformed."""
         events = self._line(bytes(self._buffer)) if self._buffer else []
         self._buffer.clear()
-        if self._pending.strip():
+        if self._parts and self._pending.strip():
             raise StreamError("malformed stream event: the stream ended inside a JSON value")
         return events
 
@@ -131,16 +145,46 @@ class EventParser:
             raise StreamError("malformed stream event: not UTF-8") from None
         stripped = line.strip()
         if not stripped:
-            if self._pending.strip():  # an SSE event boundary inside an unfinished value
+            if self._parts:  # an SSE event boundary inside an unfinished value
                 raise StreamError("malformed stream event: " + _excerpt(self._pending))
             return []
         if stripped.startswith("data:"):
             stripped = stripped[5:].strip()
         elif stripped.startswith(_SKIP_PREFIXES):
             return []
-        text = f"{self._pending}\n{stripped}" if self._pending else stripped
-        self._pending = ""
-        return self._decode(text)
+        if self._parts:
+            self._parts.append("\n" + stripped)
+            self._pending_size += 1 + len(stripped)
+            if not self._may_close(stripped):
+                return []
+            text = self._pending
+            self._parts.clear()
+            self._pending_size = 0
+            return self._decode(text)
+        return self._decode(stripped)
+
+    def _may_close(self, addition: str) -> bool:
+        """Scan ``addition`` (appended to the unfinished value); True when the brackets
+        are balanced again outside strings, so decoding may now succeed."""
+        depth, in_string = self._depth, self._in_string
+        for match in _STRUCTURAL.finditer(addition):
+            piece = match.group()  # an escape pair inside a string changes nothing
+            if in_string:
+                in_string = piece != '"'
+            elif piece == '"':
+                in_string = True
+            elif piece in ("{", "["):
+                depth += 1
+            elif piece in ("}", "]"):
+                depth -= 1
+        self._depth, self._in_string = depth, in_string
+        return depth <= 0 and not in_string
+
+    def _start_pending(self, rest: str) -> None:
+        self._parts = [rest]
+        self._pending_size = len(rest)
+        self._depth, self._in_string = 0, False
+        self._may_close(rest)
 
     def _decode(self, text: str) -> list[dict[str, Any]]:
         events: list[dict[str, Any]] = []
@@ -160,7 +204,7 @@ class EventParser:
                         raise ResponseTooLargeError(
                             f"a stream event exceeds {self.max_event_bytes} bytes"
                         ) from None
-                    self._pending = rest
+                    self._start_pending(rest)
                     return events
                 raise StreamError("malformed stream event: " + _excerpt(rest)) from None
             except RecursionError:
