@@ -1,0 +1,178 @@
+"""Redis rows the backend's own tests leave open: D-03 (the scripts read time from Redis
+``TIME`` only, so a worker's skewed clock cannot move a window) and D-09 (hostile key
+state: keys deleted between calls, a key of the wrong type planted, TTLs removed by hand).
+
+Real ``redis-server`` (``REDIS_URL``), a fresh key prefix per test.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+import time_machine
+
+from altabots_async import AltaBotsError, RateLimiter
+from altabots_async.ratelimit.backends import _redis_scripts
+from altabots_async.ratelimit.backends.redis import RedisBackend
+
+from ._redis_support import REDIS_URL, delete_prefix, dump_prefix, new_prefix, require_redis
+
+pytestmark = [pytest.mark.redis, pytest.mark.anyio, pytest.mark.timeout(60)]
+
+KEY_ID = "0123456789abcdef0123456789abcdef"
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """redis.asyncio runs on asyncio only."""
+    return "asyncio"
+
+
+@pytest.fixture
+def redis_url() -> str:
+    require_redis()
+    return REDIS_URL
+
+
+@pytest.fixture
+def prefix(redis_url: str) -> Iterator[str]:
+    value = new_prefix()
+    yield value
+    delete_prefix(redis_url, value)
+
+
+@pytest.fixture
+async def limiter(redis_url: str, prefix: str) -> AsyncIterator[RateLimiter]:
+    backend = RedisBackend(redis_url, prefix=prefix)
+    yield RateLimiter(backend=backend)
+    await backend.aclose()
+
+
+def headers(limit: int, remaining: int) -> dict[str, str]:
+    return {
+        "x-ratelimit-limit": str(limit),
+        "x-ratelimit-remaining": str(remaining),
+        "x-ratelimit-reset": str(int(time.time()) + 30),
+    }
+
+
+async def one_call(limiter: RateLimiter, remaining: int) -> None:
+    lease = await limiter.acquire(KEY_ID, max_wait=5.0)
+    await lease.observe(200, headers(100, remaining))
+
+
+# ============================================================================ D-03
+
+
+def test_d03_scripts_take_no_client_timestamp() -> None:
+    """Every script reads the clock with ``redis.call('TIME')``; no ARGV is a timestamp
+    (the client passes only durations, limits and counts)."""
+    sources = {
+        name: value
+        for name, value in vars(_redis_scripts).items()
+        if isinstance(value, str) and "redis.call" in value
+    }
+    assert sources
+    uses_time = [name for name, text in sources.items() if "'TIME'" in text or '"TIME"' in text]
+    assert uses_time
+    for name, text in sources.items():
+        for match in re.finditer(r"local (\w+)\s*=\s*tonumber\(ARGV\[[^\]]+\]\)", text):
+            assert not re.search(r"now|time|stamp|clock", match.group(1), re.I), (name, match)
+
+
+async def test_d03_a_worker_whose_clock_is_off_by_an_hour_shares_the_same_windows(
+    limiter: RateLimiter, redis_url: str, prefix: str
+) -> None:
+    """Two acquires around a 3,600 s step of this process's wall clock land in one Redis
+    window state (no second window appears, counts continue)."""
+    await one_call(limiter, 99)
+    before = dump_prefix(redis_url, prefix)
+    with time_machine.travel(time.time() + 3600, tick=True):
+        lease = await limiter.acquire(KEY_ID, max_wait=5.0)
+        await lease.refund()
+    after = dump_prefix(redis_url, prefix)
+    assert set(after) == set(before)
+
+
+# ============================================================================ D-09
+
+
+async def test_d09_keys_deleted_between_calls_reinitialise(
+    limiter: RateLimiter, redis_url: str, prefix: str
+) -> None:
+    import redis
+
+    await one_call(limiter, 99)
+    client = redis.Redis.from_url(redis_url)
+    try:
+        for _ in range(3):
+            for key in client.scan_iter(match=f"{prefix}:*"):
+                client.delete(key)
+            await one_call(limiter, 98)  # no Lua error: the state is rebuilt
+    finally:
+        client.close()
+
+
+@pytest.mark.parametrize("planted", ["string", "list", "zset", "hash"])
+async def test_d09_a_key_of_the_wrong_type_gives_a_typed_error_or_recovers(
+    limiter: RateLimiter, redis_url: str, prefix: str, planted: str
+) -> None:
+    """Every key of ours replaced by one of another type: the next calls either work
+    (re-initialised) or raise our typed error, never a raw Redis/Lua error."""
+    import redis
+
+    await one_call(limiter, 99)
+    client = redis.Redis.from_url(redis_url)
+    try:
+        keys = list(client.scan_iter(match=f"{prefix}:*"))
+        assert keys
+        for key in keys:
+            kind = client.type(key).decode()
+            client.delete(key)
+            target = planted if planted != kind else ("string" if kind != "string" else "list")
+            if target == "string":
+                client.set(key, "garbage", ex=60)
+            elif target == "list":
+                client.rpush(key, "garbage")
+                client.expire(key, 60)
+            elif target == "zset":
+                client.zadd(key, {"garbage": 1.0})
+                client.expire(key, 60)
+            else:
+                client.hset(key, mapping={"garbage": "x"})
+                client.expire(key, 60)
+        outcomes: list[str] = []
+        for _ in range(3):
+            try:
+                await one_call(limiter, 98)
+                outcomes.append("ok")
+            except AltaBotsError as exc:
+                outcomes.append(type(exc).__name__)
+            except redis.RedisError as exc:  # a raw error is the failure this test looks for
+                pytest.fail(f"raw Redis error surfaced: {type(exc).__name__}: {exc}")
+        assert outcomes
+    finally:
+        client.close()
+
+
+async def test_d09_ttls_removed_by_hand_come_back_and_no_key_is_left_without_one(
+    limiter: RateLimiter, redis_url: str, prefix: str
+) -> None:
+    import redis
+
+    await one_call(limiter, 99)
+    client = redis.Redis.from_url(redis_url)
+    try:
+        for key in client.scan_iter(match=f"{prefix}:*"):
+            client.persist(key)
+        for remaining in (98, 97, 96):
+            await one_call(limiter, remaining)
+    finally:
+        client.close()
+    dump = dump_prefix(redis_url, prefix)
+    assert dump
+    without_ttl = [key for key, (_, pttl) in dump.items() if pttl < 0]
+    assert without_ttl == []
