@@ -268,3 +268,39 @@ async def test_r15_stream_cycles_and_mid_stream_timeouts(anyio_backend_name: str
 @pytest.mark.slow
 async def test_r15_stream_cycles_soak(anyio_backend_name: str) -> None:
     await stream_cycles(1000, 100, anyio_backend_name)
+
+
+# ============================================================================ R-06 (soak)
+
+
+@pytest.mark.slow
+async def test_r06_one_process_load_soak(make_client: Any) -> None:
+    """500 tasks, 40 per 5 s, latency 5-300 ms (responses reordered), 60 s: 0 over quota,
+    0 429s, every full window used, wall time within one period of the floor. (CI size:
+    ``test_proofs.py::test_500_tasks_zero_over_quota_full_use``.)"""
+    limit, period, windows = 40, 5.0, 12
+    sim = Simulator(
+        {KEY: Plan.enterprise(limit, period)}, faults=Faults(latency=(0.005, 0.3)), seed=6
+    )
+    client = await make_client(sim, api_key=KEY)
+    calls = limit * windows
+    remaining = calls
+    started = anyio.current_time()
+
+    async def worker() -> None:
+        nonlocal remaining
+        while remaining > 0:
+            remaining -= 1
+            await client.agent.retrieve()
+
+    with anyio.fail_after(windows * period * 2 + 30):
+        async with anyio.create_task_group() as tg:
+            for _ in range(500):
+                tg.start_soon(worker)
+    elapsed = anyio.current_time() - started
+    counts = sim.counted_per_window(KEY)
+    shares = [counts[w] / limit for w in sorted(counts)[1:-1]]
+    assert sim.over_quota_count(KEY) == 0
+    assert all(r.status != 429 for r in sim.log)
+    assert all(share >= 0.995 for share in shares), shares
+    assert elapsed <= (windows - 1) * period * 1.01 + 2 * period
