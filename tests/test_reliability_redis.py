@@ -8,9 +8,13 @@ Real ``redis-server`` (``REDIS_URL``), a fresh key prefix per test.
 from __future__ import annotations
 
 import re
+import shutil
+import socket
+import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
 
+import anyio
 import pytest
 import time_machine
 
@@ -176,3 +180,84 @@ async def test_d09_ttls_removed_by_hand_come_back_and_no_key_is_left_without_one
     assert dump
     without_ttl = [key for key, (_, pttl) in dump.items() if pttl < 0]
     assert without_ttl == []
+
+
+# ============================================================================ D-08
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def _redis_server(binary: str, port: int) -> subprocess.Popen[bytes]:
+    args = ["--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    return subprocess.Popen(  # noqa: S603 - fixed arguments
+        [binary, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+
+def _wait_ping(port: int) -> None:
+    import redis
+
+    client = redis.Redis(port=port, socket_timeout=0.5, socket_connect_timeout=0.5)
+    try:
+        for _ in range(100):
+            try:
+                client.ping()
+                return
+            except redis.RedisError:
+                time.sleep(0.05)  # a subprocess starting: nothing to await
+        raise AssertionError(f"redis-server on {port} did not start")
+    finally:
+        client.close()
+
+
+async def test_d08_read_only_primary_gives_typed_errors_then_recovers() -> None:
+    """Our Redis becomes a replica mid-run (READONLY): acquires fail with our typed error
+    (never a raw READONLY), and within 1 s of it being writable again they succeed."""
+    import redis
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server binary not found")
+    primary_port, other_port = _free_port(), _free_port()
+    procs = [_redis_server(binary, primary_port), _redis_server(binary, other_port)]
+    admin = redis.Redis(port=primary_port)
+    backend = RedisBackend(f"redis://127.0.0.1:{primary_port}/0", timeout=0.3, retry_interval=0.1)
+    limiter = RateLimiter(backend=backend, probe=False)
+    try:
+        _wait_ping(primary_port)
+        _wait_ping(other_port)
+        lease = await limiter.acquire(KEY_ID)
+        await lease.refund()
+        admin.replicaof("127.0.0.1", other_port)
+        errors: list[str] = []
+        for _ in range(5):
+            try:
+                lease = await limiter.acquire(KEY_ID, max_wait=1.0)
+                await lease.refund()
+            except AltaBotsError as exc:
+                errors.append(type(exc).__name__)
+            except redis.RedisError as exc:
+                pytest.fail(f"raw Redis error surfaced: {type(exc).__name__}: {exc}")
+        assert errors, "a read-only Redis accepted our writes"
+        admin.replicaof("no", "one")
+        writable_at = time.monotonic()
+        while True:
+            try:
+                lease = await limiter.acquire(KEY_ID, max_wait=1.0)
+                await lease.refund()
+                break
+            except AltaBotsError:
+                assert time.monotonic() - writable_at < 1.0 + 0.5
+                await anyio.sleep(0.05)
+        assert time.monotonic() - writable_at <= 1.0 + 0.5
+    finally:
+        admin.close()
+        await backend.aclose()
+        for proc in procs:
+            proc.terminate()
+            proc.wait(5)
