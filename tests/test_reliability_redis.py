@@ -7,6 +7,7 @@ Real ``redis-server`` (``REDIS_URL``), a fresh key prefix per test.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import shutil
 import socket
@@ -330,3 +331,115 @@ async def test_d06_redis_stalled_by_sigstop_under_load() -> None:
 @pytest.mark.slow
 async def test_d06_redis_stalled_by_sigstop_under_load_soak() -> None:
     await _stall_run(10_000)
+
+
+# ============================================================================ D-07
+
+
+class DelayProxy:
+    """A loopback TCP proxy adding ``delay`` seconds to every chunk, each way (asyncio)."""
+
+    def __init__(self, upstream_port: int, delay: float) -> None:
+        self.upstream_port = upstream_port
+        self.delay = delay
+        self.server: asyncio.AbstractServer | None = None
+        self.port = 0
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    async def __aenter__(self) -> DelayProxy:
+        self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self.port = self.server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self.server is not None
+        self.server.close()
+        for task in list(self.tasks):
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.upstream_port)
+        for source, sink in ((reader, up_writer), (up_reader, writer)):
+            task = asyncio.ensure_future(self._pump(source, sink))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+
+    async def _pump(self, source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+        try:
+            while data := await source.read(65536):
+                await asyncio.sleep(self.delay)
+                sink.write(data)
+                await sink.drain()
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            sink.close()
+
+
+async def _cancel_run(calls: int, redis_url: str, prefix: str) -> None:
+    import random
+
+    port = int(redis_url.rsplit(":", 1)[1].split("/")[0])
+    rng = random.Random(7)
+    async with DelayProxy(port, 0.05) as proxy:
+        backend = RedisBackend(
+            f"redis://127.0.0.1:{proxy.port}/0",
+            prefix=prefix,
+            timeout=2.0,
+            lease_ttl=2.0,
+            heartbeat=0.5,
+            max_connections=8,
+        )
+        limiter = RateLimiter(backend=backend, probe=False, max_in_flight=50)
+        outcomes: dict[str, int] = {"ok": 0, "cancelled": 0}
+
+        async def one() -> None:
+            with anyio.move_on_after(rng.uniform(0.0, 1.0)) as scope:
+                lease = await limiter.acquire(KEY_ID)
+                try:
+                    await anyio.sleep(rng.uniform(0.0, 0.05))
+                except BaseException:
+                    with anyio.CancelScope(shield=True):
+                        await lease.settle_unknown()
+                    raise
+                await lease.observe(200, {})
+                outcomes["ok"] += 1
+            if scope.cancelled_caught:
+                outcomes["cancelled"] += 1
+
+        try:
+            async with anyio.create_task_group() as tg:
+                for _ in range(calls):
+                    tg.start_soon(one)
+            pool = backend.client.connection_pool
+            opened = len(pool._available_connections) + len(pool._in_use_connections)
+            assert opened <= 8  # never more than the pool's size
+            # redis-py answers every command with its own reply afterwards
+            for index in range(20):
+                assert await backend.client.echo(f"m{index}") == f"m{index}".encode()
+        finally:
+            await backend.aclose()
+    assert outcomes["ok"] > 0 and outcomes["cancelled"] > 0, outcomes
+    assert outcomes["ok"] + outcomes["cancelled"] == calls
+    await anyio.sleep(2.0 + 0.5)  # one lease TTL: whatever a cancellation left must be gone
+    leases = [
+        (key, value)
+        for key, (value, _) in dump_prefix(redis_url, prefix).items()
+        if key.endswith(b":l") and value
+    ]
+    assert leases == []
+
+
+async def test_d07_cancel_during_redis_calls_through_a_slow_proxy(
+    redis_url: str, prefix: str
+) -> None:
+    """300 acquires cancelled at random moments while every Redis round trip takes
+    100 ms more (a delaying proxy): no wrong reply afterwards, the pool stays within its
+    size, and no lease outlives its TTL."""
+    await _cancel_run(300, redis_url, prefix)
+
+
+@pytest.mark.slow
+async def test_d07_cancel_during_redis_calls_soak(redis_url: str, prefix: str) -> None:
+    await _cancel_run(1_000, redis_url, prefix)
