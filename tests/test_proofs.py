@@ -168,7 +168,7 @@ async def test_server_clock_skew(make_client: Any, offset: float) -> None:
 
 
 @pytest.mark.usefixtures("asyncio_only")
-async def test_cancellation_storm_no_leak(make_client: Any) -> None:
+async def test_cancellation_storm_no_leak(make_client: Any, transport_name: str) -> None:
     """30 % of callers cancelled at random (queued or in flight): no permit leaked, no
     deadlock, and what we count as sent matches the server's log."""
     sim = Simulator(
@@ -195,7 +195,11 @@ async def test_cancellation_storm_no_leak(make_client: Any) -> None:
     assert status.queued == 0
     assert status.in_flight == 0
     assert sim.over_quota_count(KEY) == 0
-    assert status.granted - status.refunded == served
+    # We count as sent everything that may have reached the server: never fewer than it
+    # saw. In-process it is exact; over a socket, a request cancelled while being written
+    # may never arrive, and is (rightly) still counted as spent.
+    counted = status.granted - status.refunded
+    assert served <= counted <= served + (0 if transport_name == "httpx" else 5)
     # the bucket is whole again: no permit is held by anybody
     bucket = client.limiter.bucket(client._bucket)
     assert bucket.core.pending == {} or all(p.done_mark >= 0 for p in bucket.core.pending.values())
