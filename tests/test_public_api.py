@@ -80,7 +80,7 @@ def test_quota_presets() -> None:
         100,
         86_400.0,
     )
-    assert altabots_async.Quota.PROFESSIONAL == altabots_async.Quota(1_000, 3_600)
+    assert altabots_async.Quota(1_000, 3_600) == altabots_async.Quota.PROFESSIONAL
     assert altabots_async.Quota.enterprise(5, 2) == altabots_async.Quota(5, 2.0)
     with pytest.raises(ValueError):
         altabots_async.Quota(0, 1)
