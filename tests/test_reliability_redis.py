@@ -443,3 +443,61 @@ async def test_d07_cancel_during_redis_calls_through_a_slow_proxy(
 @pytest.mark.slow
 async def test_d07_cancel_during_redis_calls_soak(redis_url: str, prefix: str) -> None:
     await _cancel_run(1_000, redis_url, prefix)
+
+
+# ============================================================================ R-13 at L3
+
+
+async def _redis_herd(
+    workers: int, per_worker: int, limit: int, redis_url: str, prefix: str
+) -> None:
+    from ._fakes import ModelServer
+
+    class WallServer(ModelServer):
+        def now(self) -> float:
+            return time.time()
+
+    period = 2.0
+    server = WallServer(limit, period)
+    backends = [RedisBackend(redis_url, prefix=prefix) for _ in range(workers)]
+    limiters = [RateLimiter(backend=b) for b in backends]
+    admitted_at: list[float] = []
+
+    async def call(limiter: RateLimiter) -> None:
+        lease = await limiter.acquire(KEY_ID)
+        admitted_at.append(time.time())
+        status, answer = server.handle()
+        await lease.observe(status, answer)
+
+    try:
+        # wait for a fresh server window, then spend it so that everybody below waits
+        await anyio.sleep(period - time.time() % period + 0.05)
+        for _ in range(limit):
+            await call(limiters[0])
+        with anyio.fail_after(period * (workers * per_worker // limit + 4) + 10):
+            async with anyio.create_task_group() as tg:
+                for limiter in limiters:
+                    for _ in range(per_worker):
+                        tg.start_soon(call, limiter)
+    finally:
+        for backend in backends:
+            await backend.aclose()
+    assert server.over_quota == 0  # 0 429s: nobody ran into a window beyond its limit
+    counts = [server.count[w] for w in sorted(server.count)]
+    assert max(counts) <= limit
+    assert counts[1] == limit  # the first window after the reset: exactly Limit
+    assert len(admitted_at) == limit + workers * per_worker
+
+
+async def test_r13_herd_at_reset_across_four_redis_workers(redis_url: str, prefix: str) -> None:
+    """R-13 at L3 (CI size): 4 workers x 50 waiters on one Redis quota of 50 per 2 s,
+    blocked at a reset: the first window after it admits exactly the limit, 0 429s."""
+    await _redis_herd(4, 50, 50, redis_url, prefix)
+
+
+@pytest.mark.slow
+async def test_r13_herd_at_reset_across_four_redis_workers_soak(
+    redis_url: str, prefix: str
+) -> None:
+    """The row's size: 4 x 250 waiters."""
+    await _redis_herd(4, 250, 100, redis_url, prefix)
