@@ -471,3 +471,34 @@ def test_lazy_export() -> None:
 
     assert altabots_async.RedisBackend is RedisBackend
     assert backends.RedisBackend is RedisBackend
+
+
+async def test_heartbeat_keeps_long_requests_leased(redis_url: str, prefix: str) -> None:
+    """A lease outliving lease_ttl stays in flight while its process extends it."""
+    backend = RedisBackend(redis_url, prefix=prefix, lease_ttl=0.4, heartbeat=0.1)
+    limiter = RateLimiter(Quota(5, 600.0), backend=backend, probe=False)
+    try:
+        lease = await limiter.acquire("k")
+        await asyncio.sleep(1.0)  # the request is "in flight" for 2.5 lease lifetimes
+        await (await limiter.acquire("k")).refund()  # a round trip that would expire it
+        dump = dump_prefix(redis_url, prefix)
+        in_flight = [v for k, (v, _) in dump.items() if k.endswith(b":l")]
+        assert [m for m, _ in in_flight[0]] == [str(lease.seq).encode()]  # type: ignore[attr-defined]
+        await lease.refund()
+    finally:
+        await backend.aclose()
+
+
+async def test_secret_changes_key_names(redis_url: str, prefix: str) -> None:
+    plain = RedisBackend(redis_url, prefix=prefix)
+    keyed = RedisBackend(redis_url, prefix=prefix, secret=b"s3cr3t-for-hmac")
+    try:
+        a, b = plain.bucket_id("bucket-1"), keyed.bucket_id("bucket-1")
+        assert a != b
+        assert len(a) == len(b) == 32
+        assert "bucket-1" not in a + b
+        with pytest.raises(TypeError):
+            RedisBackend(redis_url, secret="text")  # type: ignore[arg-type]
+    finally:
+        await plain.aclose()
+        await keyed.aclose()
