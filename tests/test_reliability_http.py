@@ -304,3 +304,62 @@ async def test_r06_one_process_load_soak(make_client: Any) -> None:
     assert all(r.status != 429 for r in sim.log)
     assert all(share >= 0.995 for share in shares), shares
     assert elapsed <= (windows - 1) * period * 1.01 + 2 * period
+
+
+# ============================================================================ R-07 (soak)
+
+
+@pytest.mark.slow
+async def test_r07_outside_consumer_soak(make_client: Any) -> None:
+    """As R-06 plus an unseen consumer spending 30 % of every window in three bursts at
+    random moments, 12 windows of 5 s: 0 errors surfaced, 429s <= 2 % of calls, >= 95 % of
+    what the outsider left used. (CI size: ``test_proofs.py::test_outside_consumer``.)"""
+    import math
+
+    limit, period, windows = 40, 5.0, 12
+    share = int(limit * 0.3)
+    sim = Simulator(
+        {KEY: Plan.enterprise(limit, period)}, faults=Faults(latency=(0.005, 0.3)), seed=7
+    )
+    client = await make_client(sim, api_key=KEY, max_retries=5)
+    rng = random.Random(70)
+    calls = (limit - share) * windows
+    remaining = calls
+    errors: list[BaseException] = []
+    done = anyio.Event()
+
+    async def outsider() -> None:
+        while not done.is_set():
+            window = math.floor(sim.now() / period)
+            for _ in range(3):
+                sim.consume(KEY, share // 3)
+                await anyio.sleep(rng.uniform(0.05, period / 3))
+            while math.floor(sim.now() / period) == window and not done.is_set():
+                await anyio.sleep(0.02)
+
+    async def worker() -> None:
+        nonlocal remaining
+        while remaining > 0:
+            remaining -= 1
+            try:
+                await client.agent.retrieve()
+            except Exception as exc:
+                errors.append(exc)
+
+    with anyio.fail_after(windows * period * 3 + 30):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(outsider)
+            async with anyio.create_task_group() as inner:
+                for _ in range(500):
+                    inner.start_soon(worker)
+            done.set()
+
+    ours_429 = sum(1 for r in sim.log if r.status == 429 and r.method != "OUTSIDE")
+    assert errors == []
+    assert ours_429 <= 0.02 * calls
+    ours = collections.Counter(
+        r.window_start for r in sim.log if r.counted and r.method != "OUTSIDE"
+    )
+    full = [ours[w] for w in sorted(ours)[1:-1]]
+    left = limit - 3 * (share // 3)  # what the outsider leaves in each window
+    assert sum(full) >= 0.95 * left * len(full), full
