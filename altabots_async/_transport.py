@@ -28,6 +28,7 @@ import httpx
 
 from ._constants import INITIAL_RETRY_DELAY, MAX_RETRY_DELAY
 from ._options import EXTENSION, RequestOptions
+from ._secret import key_id
 from .ratelimit._limiter import RateLimiter
 
 logger = logging.getLogger("altabots_async")
@@ -49,8 +50,13 @@ def backoff_delay(attempt: int, rng: random.Random | None = None) -> float:
 
 
 def bucket_id_for(request: httpx.Request) -> str:
-    """The quota a request belongs to: a hash of its Authorization header."""
+    """The quota a request belongs to: the id of its bearer token (the same id the client
+    uses, so a request without options shares its key's bucket), else a hash of the whole
+    Authorization header."""
     auth = request.headers.get("authorization", "")
+    scheme, _, token = auth.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return key_id(token.strip())
     digest = hashlib.sha256(b"altabots-async/v1\x00" + auth.encode("latin-1", "replace"))
     return digest.hexdigest()[:32]
 

@@ -456,3 +456,15 @@ async def test_no_key_in_debug_logs(caplog: pytest.LogCaptureFixture) -> None:
     for record in caplog.records:
         assert KEY not in record.getMessage()
         assert KEY not in repr(record.args)
+
+
+def test_bucket_of_a_bare_request_is_the_clients() -> None:
+    """A request without options lands in the same bucket as the client's own calls."""
+    from altabots_async._transport import bucket_id_for
+
+    client = make()
+    request = httpx.Request(
+        "GET", "https://altatech.ai/v1/bot/detail", headers={"Authorization": f"Bearer {KEY}"}
+    )
+
+    assert bucket_id_for(request) == client._bucket
