@@ -241,8 +241,8 @@ def test_high_priority_behind_many_low_gets_next_permit() -> None:
 
 def test_reserve_kept_for_high_priority() -> None:
     """Low priority may not dip into the reserve; high priority may."""
-    core = synced_core(limit=10, remaining=10, reserve=0.2, reserve_priority=5)
-    for _ in range(8):
+    core = synced_core(limit=10, remaining=9, reserve=0.2, reserve_priority=5)
+    for _ in range(7):  # 9 left, 2 of them reserved
         grant(core, 1.0, priority=0)
     assert core.acquire(1.0, priority=0).waiter is not None
 
@@ -312,7 +312,7 @@ def test_settle_twice_is_harmless() -> None:
 
 def test_smooth_pacing_spreads_permits() -> None:
     """Smooth pacing spaces the remaining permits evenly until the reset."""
-    core = synced_core(limit=4, remaining=4, reset=8.0, pacing=Pacing.SMOOTH)
+    core = synced_core(limit=5, remaining=4, reset=8.0, pacing=Pacing.SMOOTH)
     grant(core, 0.0)
 
     assert core.acquire(1.0).waiter is not None
@@ -378,7 +378,7 @@ def test_configured_quota_caps_server_numbers() -> None:
     core.observe(probe, obs(10**12, 50.0, limit=10**12), 0.1)
 
     assert core.limit == 10
-    assert core.available(0.1) == 10
+    assert core.available(0.1) == 9  # the probe itself counted
 
 
 def test_absurd_reset_clamped_to_one_window() -> None:

@@ -496,7 +496,7 @@ class Core:
         reset_at = obs.reset_at
         if reset_at is not None:
             reset_at = min(max(reset_at, now), now + self.window_cap)
-        self._sync(permit, remaining, reset_at, obs.window, now)
+        self._sync(permit, remaining, reset_at, obs.window, now, 200 <= obs.status < 300)
 
     def _freeze(self, obs: Observation, now: float) -> None:
         until = obs.retry_at
@@ -537,12 +537,18 @@ class Core:
         reset_at: float | None,
         window: float | None,
         now: float,
+        succeeded: bool = True,
     ) -> None:
         self._roll(now)
         seq = permit.seq if permit is not None else self._seq + 1
+        # A successful request that opens a window was counted in it: at most Limit - 1 can
+        # be left (a server claiming Limit would let the opener slip in over the plan).
+        opening = remaining
+        if succeeded and permit is not None and self.limit is not None:
+            opening = min(remaining, max(0, self.limit - 1))
         if not self.synced:
             self.synced = True
-            self.r_min = remaining
+            self.r_min = opening
             self.reset_at = reset_at if reset_at is not None else now + (self.period or 60.0)
             self.window_key = window
             self._drop_reflected(seq)
@@ -550,6 +556,17 @@ class Core:
             return
         assert self.r_min is not None
         order = self._window_order(reset_at, window)
+        if (
+            order > 0
+            and self.quota is not None
+            and self.stale_key is None
+            and self.reset_at is not None
+            and now < self.reset_at - max(1.5, 0.05 * self.quota.period_seconds)
+        ):
+            # With a configured plan the server's windows cannot turn faster than its
+            # period: a Reset that jumps ahead long before the current window should end is
+            # not a new quota (a hostile or broken server cannot refill the bucket at will).
+            order = 0
         if order >= 0:
             self.confirming = False
         if order < 0:
@@ -570,7 +587,7 @@ class Core:
                 gap = reset_at - self.reset_at
                 if gap > 0.5 and not self.period_exact:
                     self.period = gap if self.period is None else min(self.period, gap)
-            self.r_min = remaining
+            self.r_min = opening
             self.reset_at = reset_at if reset_at is not None else self.reset_at
             self.window_key = window
             self.stale_key = None
