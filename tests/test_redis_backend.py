@@ -204,17 +204,22 @@ async def test_priority_order_within_a_process(backend: RedisBackend) -> None:
 
 
 async def test_lost_state_probes_again(backend: RedisBackend, redis_url: str, prefix: str) -> None:
-    """After the keys vanish (FLUSHDB, restart), one request at a time until headers resync."""
+    """After the keys vanish (FLUSHDB, restart), the requests still in flight are registered
+    again and count until answered; then one request at a time until headers resync."""
     limiter = RateLimiter(backend=backend)
     lease = await limiter.acquire("k")
     await lease.observe(200, _headers(50, 49, 30))
     held = [await limiter.acquire("k", max_wait=0.0) for _ in range(3)]
     delete_prefix(redis_url, prefix)
-    probe = await limiter.acquire("k")
-    with pytest.raises(QuotaExhaustedError):
-        await limiter.acquire("k", max_wait=0.1)
-    for old in held:  # leases of the lost incarnation settle harmlessly
-        await old.observe(200, _headers(50, 45, 30))
+    probe_task = asyncio.create_task(limiter.acquire("k"))
+    await asyncio.sleep(0.1)
+    assert not probe_task.done()  # the three lost leases are in flight again: no probe yet
+    dump = dump_prefix(redis_url, prefix)
+    in_flight = next(v for k, (v, _) in dump.items() if k.endswith(b":l"))
+    assert sorted(m for m, _ in in_flight) == sorted(str(x.seq).encode() for x in held)  # type: ignore[attr-defined]
+    for i, old in enumerate(held):  # their answers resync the new state
+        await old.observe(200, _headers(50, 47 - i, 30))
+    probe = await asyncio.wait_for(probe_task, 2)
     await probe.observe(200, _headers(50, 44, 30))
     state = await _sync_state(redis_url, prefix)
     assert state[b"syn"] == b"1"

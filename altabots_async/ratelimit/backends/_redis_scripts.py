@@ -19,14 +19,17 @@ Keys (one hash tag, so one Redis Cluster slot per quota):
   score = grant time (ms).
 
 ARGV: ``lease_ttl_ms, quota_limit, quota_period_ms, probe, reserve, max_in_flight, smooth,
-n_high, n_low, n_settlements, n_heartbeats``, then 8 fields per settlement (``kind`` of
+n_high, n_low, n_settlements, n_heartbeats, n_adopt, known_base``, then 8 fields per
+settlement (``kind`` of
 ``o`` observe / ``u`` unknown / ``r`` refund, ``seq``, ``status``, ``limit``, ``remaining``,
 ``reset_in_ms``, ``window``, ``retry_in_ms``; empty string = unknown), then the sequence
-numbers whose leases to extend (heartbeat).
+numbers whose leases to extend (heartbeat), then the sequence numbers of an earlier
+incarnation still in flight in the caller's process (re-registered after a flush).
 
 Reply: ``{granted, first_seq, base, available (-1 unlimited), limit (-1), reset_in_ms (-1),
 frozen_in_ms, wait_ms (-1: no timed event), poll (1: capacity may come back at any
-moment), synced, leases, done, period_ms (-1)}``.
+moment), synced, leases, done, period_ms (-1), resync (1: the state was lost since the
+caller's last call; nothing else was done)}``.
 """
 
 from __future__ import annotations
@@ -50,6 +53,8 @@ local n_high = tonumber(ARGV[8]) or 0
 local n_low = tonumber(ARGV[9]) or 0
 local n_set = tonumber(ARGV[10]) or 0
 local n_hb = tonumber(ARGV[11]) or 0
+local n_adopt = tonumber(ARGV[12]) or 0
+local known_base = tonumber(ARGV[13])
 
 local function fmt(x) return string.format('%.0f', x) end
 
@@ -83,6 +88,13 @@ end
 if q_lim ~= nil and (lim == nil or lim > q_lim) then lim = q_lim end
 if q_per ~= nil and per == nil then per = q_per end
 local cap = (per or 86400000) + 60000
+-- the caller last saw another incarnation: a restart or flush lost the state. Do nothing
+-- this time but say so; the caller re-registers its requests in flight, then settles.
+local resync = 0
+if known_base ~= nil and known_base ~= base then
+  resync = 1
+  n_set, n_hb, n_adopt, n_high, n_low = 0, 0, 0, 0, 0
+end
 -- member counts, kept up to date below so that no check needs a ZCARD
 local nl, nd, nw = 0, 0, 0
 if h['base'] ~= nil then
@@ -237,7 +249,6 @@ local function settle(member, in_flight, in_done, kind, status, olim, orem, rese
     end
   end
   local was_pending = in_flight or in_done
-  if seq <= base then was_pending = false end  -- a lease of an earlier incarnation
   if kind == 'r' then
     undone()
     if nw > 0 then nw = nw - redis.call('ZREM', W, member) end
@@ -285,11 +296,25 @@ if nl > 0 then
   end
 end
 
+-- after a restart or flush, each process re-registers its requests still in flight (leases
+-- of the lost incarnation, seq < base): they count again until they are answered
+if n_adopt > 0 then
+  local ext = {}
+  local a = 14 + n_set * 8 + n_hb
+  for i = 0, n_adopt - 1 do
+    if tonumber(ARGV[a + i]) < base then
+      ext[#ext + 1] = now + lease_ttl
+      ext[#ext + 1] = ARGV[a + i]
+    end
+  end
+  if #ext > 0 then nl = nl + redis.call('ZADD', L, 'NX', unpack(ext)) end
+end
+
 -- settlements: where is each lease now (in flight, ended, gone)? one ZMSCORE per set
 if n_set > 0 then
   flush_done()
   local members, in_l, in_d = {}, {}, {}
-  for i = 1, n_set do members[i] = ARGV[12 + (i - 1) * 8 + 1] end
+  for i = 1, n_set do members[i] = ARGV[14 + (i - 1) * 8 + 1] end
   if nl > 0 then
     local scores = redis.call('ZMSCORE', L, unpack(members))
     local gone = {}
@@ -317,7 +342,7 @@ if n_set > 0 then
     end
   end
   for i = 1, n_set do
-    local a = 12 + (i - 1) * 8
+    local a = 14 + (i - 1) * 8
     settle(members[i], in_l[i] == true, in_d[i] == true, ARGV[a], tonumber(ARGV[a + 2]) or 0,
            tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4]), tonumber(ARGV[a + 5]),
            tonumber(ARGV[a + 6]), tonumber(ARGV[a + 7]))
@@ -330,7 +355,7 @@ end
 drop_to = nil
 if n_hb > 0 then
   local ext = {}
-  local a = 12 + n_set * 8
+  local a = 14 + n_set * 8
   for i = 0, n_hb - 1 do
     ext[#ext + 1] = now + lease_ttl
     ext[#ext + 1] = ARGV[a + i]
@@ -431,5 +456,5 @@ if rst ~= nil then reset_in = math.max(0, rst - now) end
 local synced = 0
 if syn then synced = 1 end
 return {granted, first, base, int(avail), int(lim), int(reset_in), int(math.max(0, frz - now)),
-  int(wait), poll, synced, nl, nd, int(per)}
+  int(wait), poll, synced, nl, nd, int(per), resync}
 """

@@ -262,6 +262,8 @@ class RedisBucket:
         self._driver: asyncio.Task[None] | None = None
         self._starved = False
         self._closing = False
+        self._base: int | None = None
+        self._adopt: list[str] = []
         self._hb_due = 0.0
         self._mode = _SHARED
         self._retry_at = -math.inf
@@ -569,7 +571,7 @@ class RedisBucket:
                     settlement.future.set_result(None)
             self._outbox.clear()
         hb_due = bool(self._leases) and now >= self._hb_due
-        if not self._outbox and not self._queued and not hb_due:
+        if not self._outbox and not self._queued and not hb_due and not self._adopt:
             self._wake.clear()
             timeout = None
             if self._leases:
@@ -582,6 +584,7 @@ class RedisBucket:
         want = min(self._queued, backend.batch)
         high = sum(c for p, c in self._live.items() if p >= self.settings.reserve_priority)
         n_high = min(want, high)
+        adopt, self._adopt = self._adopt, []
         heartbeat: list[str] = []
         if hb_due:
             heartbeat = [str(seq) for seq in itertools.islice(self._leases, _MAX_HEARTBEAT)]
@@ -592,10 +595,13 @@ class RedisBucket:
             str(want - n_high),
             str(len(settlements)),
             str(len(heartbeat)),
+            str(len(adopt)),
+            "" if self._base is None else str(self._base),
         ]
         for settlement in settlements:
             args.extend(settlement.fields)
         args.extend(heartbeat)
+        args.extend(adopt)
         try:
             reply = await backend._call(self.keys, args)
         except BaseException as exc:
@@ -607,6 +613,15 @@ class RedisBucket:
             self._on_failure(exc)
             return
         self.round_trips += 1
+        base = int(reply[2])
+        if int(reply[13]) == 1:
+            # Redis lost the state (restart, flush, expiry): first re-register our requests
+            # still in flight, then send the settlements again.
+            self._adopt = [str(seq) for seq in self._leases if seq < base]
+            self._base = base
+            self._outbox[:0] = settlements
+            self._wake.set()
+            return
         for settlement in settlements:
             if not settlement.future.done():
                 settlement.future.set_result(None)
@@ -618,6 +633,7 @@ class RedisBucket:
             )
         now = self.clock.monotonic()
         self._apply(reply, now)
+        self._base = base
         granted, first = int(reply[0]), int(reply[1])
         for seq in range(first, first + granted):
             waiter = self._pop_head()
@@ -737,7 +753,7 @@ class RedisBucket:
                 pass
         if self._outbox and self._mode == _SHARED:
             settlements, self._outbox = self._outbox, []
-            args = [*self._static_args, "0", "0", str(len(settlements)), "0"]
+            args = [*self._static_args, "0", "0", str(len(settlements)), "0", "0", ""]
             for settlement in settlements:
                 args.extend(settlement.fields)
             try:
