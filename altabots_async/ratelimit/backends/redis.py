@@ -29,9 +29,11 @@ How it works
 * **Reset estimates.** Each response's reset is converted by its own process's skew
   estimate, which is never early; the script keeps the smallest estimate of a window
   (the in-memory core keeps the largest, which trails by the worst of them).
-* **Restart / flush.** A missing state hash starts a new incarnation that probes (one
-  request at a time) until the next response's headers resync it; leases of the old
-  incarnation are recognised by their sequence number and ignored.
+* **Restart / flush.** A missing state hash starts a new incarnation (its sequence numbers
+  start above every earlier one). A process whose last call saw another incarnation is
+  told so instead of being served; it re-registers its requests still in flight, then
+  settles. The new state probes (one request at a time, none while re-registered requests
+  are in flight) until the next response's headers resync it.
 * **Failure policy.** A Redis call that fails or takes longer than ``timeout`` makes the
   bucket unavailable for ``retry_interval`` seconds; then the next caller tries again
   (reconnection is automatic). ``on_unavailable="fail_closed"`` (default) raises
