@@ -108,16 +108,16 @@ async def test_outside_consumer(make_client: Any) -> None:
     stop = anyio.Event()
 
     async def outsider() -> None:
-        # another service on the same key: from the start of every window it spends its
-        # ~30 % a request at a time, racing us for the same permits
+        # another service on the same key: at the top of every window it takes half its
+        # ~30 % share at once, then the rest a request at a time, racing us for permits
         while not stop.is_set():
             window = math.floor(sim.now() / PERIOD)
-            eaten = 0
+            eaten = sim.consume(KEY, share // 2)
             while eaten < share and not stop.is_set():
                 eaten += sim.consume(KEY, 1)
                 await anyio.sleep(rng.uniform(0.0, 0.02))
             while math.floor(sim.now() / PERIOD) == window and not stop.is_set():
-                await anyio.sleep(0.01)
+                await anyio.sleep(0.005)
 
     calls = 4 * (limit - share)
     with anyio.fail_after(40):
@@ -128,7 +128,7 @@ async def test_outside_consumer(make_client: Any) -> None:
 
     ours_429 = sum(1 for r in sim.log if r.status == 429 and r.method != "OUTSIDE")
     outside = sum(1 for r in sim.log if r.method == "OUTSIDE")
-    assert outside >= 2 * share  # the outsider really took its share, window after window
+    assert outside >= 2 * (share // 2)  # the outsider really was there, window after window
     assert errors == []
     assert ok == calls
     assert ours_429 <= max(2, 0.02 * calls), (ours_429, outside)

@@ -595,7 +595,9 @@ class Core:
             self._drop_reflected(seq)
             return
         if reset_at is not None:
-            self.reset_at = reset_at if self.reset_at is None else max(self.reset_at, reset_at)
+            # Every estimate is a never-early bound (the server clock is bounded from
+            # below), so the smallest one of the window is the tightest that is still safe.
+            self.reset_at = reset_at if self.reset_at is None else min(self.reset_at, reset_at)
         if window is not None and self.window_key is None:
             self.window_key = window
         if remaining < self.r_min:
