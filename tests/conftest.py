@@ -21,6 +21,9 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 TRANSPORT = os.environ.get("ALTABOTS_TEST_TRANSPORT", "httpx")
 
+# Fixtures of the per-category API tests (a test module's own fixtures of the same name win).
+pytest_plugins = ["tests._api_fixtures"]
+
 
 @pytest.fixture(
     params=[

@@ -4,7 +4,7 @@ pagination and simulator round trips (REFERENCE §4.8-§4.10, endpoints 48-63)."
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -13,7 +13,7 @@ import respx
 
 from altabots_async import AgentDeletedError, AsyncAltaBots, BadRequestError, NotFoundError
 from altabots_async._checks import InvalidParameterError
-from altabots_async.testing import FakeClock, Plan, Simulator
+from altabots_async.testing import Simulator
 from altabots_async.testing._endpoints.speech import audio_for
 from altabots_async.types.agent import Version
 from altabots_async.types.databases import (
@@ -41,45 +41,7 @@ DAY = 86_400_000
 Call = Callable[[AsyncAltaBots], Awaitable[Any]]
 
 
-@pytest.fixture
-def router() -> respx.MockRouter:
-    """A respx router that answers only what a test declares."""
-    return respx.MockRouter(base_url=BASE, assert_all_called=False)
-
-
-@pytest.fixture
-def permits() -> list[str]:
-    """The scheduler's ``request`` events: one per permit granted and request sent."""
-    return []
-
-
-@pytest.fixture
-async def client(router: respx.MockRouter, permits: list[str]) -> AsyncIterator[AsyncAltaBots]:
-    """A client whose every request goes to the respx router (through the scheduler)."""
-    transport = httpx.MockTransport(router.async_handler)
-    async with AsyncAltaBots(
-        api_key=KEY,
-        transport=transport,
-        max_retries=0,
-        hook=lambda event, details: permits.append(event) if event == "request" else None,
-    ) as client:
-        yield client
-
-
-@pytest.fixture
-def sim() -> Simulator:
-    """A simulator on a virtual clock; the key on 1,000 requests per 60 s."""
-    return Simulator({KEY: Plan.enterprise(1000, 60.0)}, clock=FakeClock())
-
-
-@pytest.fixture
-async def sim_client(sim: Simulator) -> AsyncIterator[AsyncAltaBots]:
-    """A client talking to the simulator in-process."""
-    async with AsyncAltaBots(
-        api_key=KEY, base_url="http://localhost/", transport=sim.transport()
-    ) as client:
-        yield client
-
+# router, permits, client, clock, sim, sim_client: shared fixtures in tests/_api_fixtures.py
 
 RUN_RESULT = {
     "workflowId": "w1",
