@@ -181,3 +181,18 @@ def iter_substrings(text: str, size: int = 8) -> Iterator[str]:
     """Every substring of ``text`` of length ``size``."""
     for i in range(len(text) - size + 1):
         yield text[i : i + size]
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The Redis under test (REDIS_URL); skipped when unreachable, except in CI."""
+    require_redis()
+    return REDIS_URL
+
+
+@pytest.fixture
+def prefix(redis_url: str) -> Iterator[str]:
+    """A fresh key prefix, deleted after the test."""
+    value = new_prefix()
+    yield value
+    delete_prefix(redis_url, value)

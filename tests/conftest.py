@@ -21,8 +21,8 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 TRANSPORT = os.environ.get("ALTABOTS_TEST_TRANSPORT", "httpx")
 
-# Fixtures of the per-category API tests (a test module's own fixtures of the same name win).
-pytest_plugins = ["tests._api_fixtures"]
+# Shared fixtures: the per-category API tests' and the Redis tests' (a module's own win).
+pytest_plugins = ["tests._api_fixtures", "tests._redis_support"]
 
 
 @pytest.fixture(

@@ -10,7 +10,7 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +25,10 @@ from altabots_async.ratelimit.backends.redis import RedisBackend
 from altabots_async.testing import Plan, Simulator
 
 from ._redis_support import (
-    REDIS_URL,
     Workers,
     delete_prefix,
     dump_prefix,
     iter_substrings,
-    new_prefix,
-    require_redis,
 )
 
 pytestmark = [pytest.mark.redis, pytest.mark.anyio, pytest.mark.timeout(60)]
@@ -41,19 +38,6 @@ pytestmark = [pytest.mark.redis, pytest.mark.anyio, pytest.mark.timeout(60)]
 def anyio_backend() -> str:
     """redis.asyncio runs on asyncio only."""
     return "asyncio"
-
-
-@pytest.fixture
-def redis_url() -> str:
-    require_redis()
-    return REDIS_URL
-
-
-@pytest.fixture
-def prefix(redis_url: str) -> Iterator[str]:
-    value = new_prefix()
-    yield value
-    delete_prefix(redis_url, value)
 
 
 @pytest.fixture

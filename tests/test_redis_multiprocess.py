@@ -11,18 +11,15 @@ import os
 import signal
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ._redis_support import (
-    REDIS_URL,
     Workers,
     delete_prefix,
     new_prefix,
-    require_redis,
     sim_log,
     start_simulator,
     stop,
@@ -34,19 +31,6 @@ pytestmark = [pytest.mark.redis, pytest.mark.timeout(90)]
 API_KEY = "sk-multi-0123456789abcdef"
 TASKS = 200
 WORKERS = 4
-
-
-@pytest.fixture
-def redis_url() -> str:
-    require_redis()
-    return REDIS_URL
-
-
-@pytest.fixture
-def prefix(redis_url: str) -> Iterator[str]:
-    value = new_prefix()
-    yield value
-    delete_prefix(redis_url, value)
 
 
 def _sim(limit: int, period: float, latency: str) -> tuple[Any, str]:

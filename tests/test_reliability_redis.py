@@ -13,7 +13,7 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import anyio
 import pytest
@@ -23,7 +23,7 @@ from altabots_async import AltaBotsError, BackendUnavailableError, RateLimiter
 from altabots_async.ratelimit.backends import _redis_scripts
 from altabots_async.ratelimit.backends.redis import RedisBackend
 
-from ._redis_support import REDIS_URL, delete_prefix, dump_prefix, new_prefix, require_redis
+from ._redis_support import dump_prefix
 
 pytestmark = [pytest.mark.redis, pytest.mark.anyio, pytest.mark.timeout(60)]
 
@@ -34,19 +34,6 @@ KEY_ID = "0123456789abcdef0123456789abcdef"
 def anyio_backend() -> str:
     """redis.asyncio runs on asyncio only."""
     return "asyncio"
-
-
-@pytest.fixture
-def redis_url() -> str:
-    require_redis()
-    return REDIS_URL
-
-
-@pytest.fixture
-def prefix(redis_url: str) -> Iterator[str]:
-    value = new_prefix()
-    yield value
-    delete_prefix(redis_url, value)
 
 
 @pytest.fixture
