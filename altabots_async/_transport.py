@@ -29,6 +29,7 @@ import httpx
 from ._constants import INITIAL_RETRY_DELAY, MAX_RETRY_DELAY
 from ._options import EXTENSION, RequestOptions
 from ._secret import key_id
+from .ratelimit._headers import HEADER_NAMES
 from .ratelimit._limiter import RateLimiter
 
 logger = logging.getLogger("altabots_async")
@@ -61,17 +62,8 @@ def bucket_id_for(request: httpx.Request) -> str:
     return digest.hexdigest()[:32]
 
 
-_OBSERVED_HEADERS: Final = frozenset(
-    {
-        b"x-ratelimit-limit",
-        b"x-ratelimit-remaining",
-        b"x-ratelimit-reset",
-        b"retry-after",
-        b"retry-after-ms",
-        b"date",
-    }
-)
-"""Every header ``parse_rate_limit_headers`` reads (lower case); the rest are never decoded."""
+_OBSERVED_HEADERS: Final = frozenset(name.encode("ascii") for name in HEADER_NAMES)
+"""Every header ``parse_rate_limit_headers`` reads, as the raw (lower-case) names."""
 
 
 def observed_headers(headers: httpx.Headers) -> dict[str, str]:

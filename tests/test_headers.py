@@ -285,3 +285,22 @@ def test_server_clock_without_date_uses_reset_bounds() -> None:
 
     assert clock.offset(wall_minus_mono=0.0) == pytest.approx(1985.0)  # far behind: raised
     assert clock.offset(wall_minus_mono=5000.0) == pytest.approx(1995.0)  # far ahead: lowered
+
+
+def test_header_names_are_the_parsers_own() -> None:
+    """HEADER_NAMES (what a transport passes on) is exactly what the parser reads: a header
+    added to the parser and not to the list would silently never reach it."""
+    from altabots_async.ratelimit._headers import HEADER_NAMES
+
+    asked: set[str] = set()
+
+    import httpx
+
+    class RecordingHeaders(httpx.Headers):
+        def get(self, key: str, default: object = None) -> object:
+            asked.add(key.lower())
+            return super().get(key, default)
+
+    parse_rate_limit_headers(RecordingHeaders({"x-ratelimit-limit": "1"}))
+
+    assert asked == set(HEADER_NAMES)

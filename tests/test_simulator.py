@@ -914,3 +914,49 @@ async def test_multi_window_policy(clock: FakeClock) -> None:
     assert sim.counted_per_window(KEY) == {START: 3, START + 1: 2}
     assert sim.counted_per_window(KEY, policy=1) == {START: 5}
     assert sim.policies(KEY)[1].limit == 5
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("signal", "status", "code"),
+    [("http429", 429, "rate_limit_exceeded"), ("body200", 200, 40008), ("body400", 400, 40008),
+     ("body429", 429, 40008)],
+)  # fmt: skip
+async def test_quota_signal_styles(
+    http: httpx.AsyncClient, sim: Simulator, signal: str, status: int, code: object
+) -> None:
+    """quota_signal picks how over-quota is refused: HTTP 429, or body code 40008 (the only
+    rate-limit error the vendor documents) with HTTP 200, 400 or 429; never counted."""
+    sim.faults.quota_signal = signal  # type: ignore[assignment]
+    sim.consume(KEY, 5)
+
+    response = await get(http)
+
+    body = response.json()
+    assert response.status_code == status
+    assert (body["error"]["code"] if "error" in body else body["code"]) == code
+    assert response.headers["x-ratelimit-remaining"] == "0"
+    assert "retry-after" in response.headers
+    assert sim.log[-1].over_quota and not sim.log[-1].counted
+    assert sim.log[-1].status == status
+
+
+@pytest.mark.anyio
+async def test_bare_quota_rejection(http: httpx.AsyncClient, sim: Simulator) -> None:
+    """rejection_headers=False: the rejection carries no rate-limit header, no Retry-After."""
+    sim.faults.quota_signal = "body200"
+    sim.faults.rejection_headers = False
+    sim.consume(KEY, 5)
+
+    response = await get(http)
+
+    assert response.status_code == 200
+    assert response.json()["code"] == 40008
+    assert not any(name.startswith("x-ratelimit") for name in response.headers)
+    assert "retry-after" not in response.headers
+
+
+def test_quota_signal_is_validated() -> None:
+    """An unknown quota_signal is refused."""
+    with pytest.raises(ValueError, match="quota_signal"):
+        Faults(quota_signal="smoke")  # type: ignore[arg-type]

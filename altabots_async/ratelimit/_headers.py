@@ -31,6 +31,13 @@ _EPOCH_THRESHOLD: Final = 1e9
 _MAX_COUNT: Final = 10**12  # beyond any plan; larger numbers are treated as garbage
 _MAX_HEADER_LEN: Final = 256
 
+HEADER_NAMES: Final = frozenset(
+    {"x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset", "retry-after",
+     "retry-after-ms", "date"}
+)  # fmt: skip
+"""Every header :func:`parse_rate_limit_headers` reads (lower case): a transport may pass
+only these on, and a header added to the parser must be added here (a test checks it)."""
+
 
 @attrs.frozen
 class RateLimitHeaders:

@@ -39,7 +39,8 @@ Quota rules: a window starts at ``floor(now / period) * period`` (``window_ancho
 or at the first request after the previous window closed (``"first_request"``). A request
 arriving while its window has room is counted and processed; one arriving when it is full
 gets 429 ``{"error": {"code": "rate_limit_exceeded", ...}}`` with ``Retry-After`` (whole
-seconds until the window ends, rounded up) and is not counted. Unknown or missing keys get
+seconds until the window ends, rounded up) and is not counted (``faults.quota_signal`` makes
+it the vendor's body code 40008 with HTTP 200, 400 or 429 instead). Unknown or missing keys get
 401 ``{"code": 40127, ...}`` without rate-limit headers. Keys are stored only as a
 fingerprint (first 16 hex digits of their SHA-256).
 
@@ -59,7 +60,11 @@ switch                 default             effect
 ``malformed_headers``  ``0.0``             probability the three rate-limit headers are each
                                            missing, non-numeric or negative
 ``drop_headers``       ``False``           no ``X-RateLimit-*`` headers at all
-``send_retry_after``   ``True``            ``Retry-After`` on quota 429s
+``send_retry_after``   ``True``            ``Retry-After`` on quota rejections
+``quota_signal``       ``"http429"``       how over-quota is refused: ``http429``, or body code
+                                           40008 with HTTP ``body200`` / ``body400`` /
+                                           ``body429``
+``rejection_headers``  ``True``            rate-limit headers on quota rejections
 ``retry_after_form``   ``"seconds"``       ``Retry-After`` as ``seconds`` or ``http_date``
 ``error_rate``         ``0.0``             probability of a 500/503 ``{"code": 50000, ...}``
                                            after counting (handler not run)

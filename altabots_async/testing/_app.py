@@ -42,6 +42,14 @@ MAX_REQUEST_BODY = 32 * 1024 * 1024
 
 _AUTH_FAILED = {"code": 40127, "message": "Developer authentication failed"}
 _INTERNAL_ERROR = {"code": 50000, "message": "Internal error"}
+# The only rate-limit error the vendor documents (docs/database/Create_Database_Table.md).
+_RPM_EXCEEDED = {
+    "code": 40008,
+    "message": (
+        "Agent RPM request limit exceeded. Please contact the service provider to increase "
+        "the limit."
+    ),
+}
 _GARBAGE = ("soon", "NaN", "1.2.3", "abc", "0x1F", "tomorrow", "")
 
 
@@ -451,23 +459,9 @@ class Simulator:
             update = self._append(
                 record(None, starts[0], counted=False, over_quota=True, starts=starts)
             )
-            headers = request_id + self._rate_headers(snap, now)
-            if faults.send_retry_after:
-                headers.append(("retry-after", self._retry_after(snap.window_end - now, now)))
-            envelope = {
-                "error": {
-                    "code": "rate_limit_exceeded",
-                    "message": (
-                        f"Rate limit of {snap.limit} requests per "
-                        f"{_seconds_text(snap.window_end - snap.window_start)} s exceeded; "
-                        "retry after the "
-                        "window resets"
-                    ),
-                    "status": 429,
-                }
-            }
-            await self._respond(send, receive, Response.json(envelope, 429), headers, after)
-            update(status=429)
+            status, rejection, headers = self._quota_rejection(snap, now)
+            await self._respond(send, receive, rejection, request_id + headers, after)
+            update(status=status)
             return
 
         update = self._append(
@@ -510,6 +504,32 @@ class Simulator:
         headers = request_id + rate_headers
         await self._respond(send, receive, response, headers, after)
         update(status=response.status, fault=fault)
+
+    def _quota_rejection(
+        self, snap: QuotaSnapshot, now: float
+    ) -> tuple[int, Response, list[tuple[str, str]]]:
+        """The answer to a request over quota, in the style ``faults.quota_signal`` sets."""
+        faults = self.faults
+        headers: list[tuple[str, str]] = []
+        if faults.rejection_headers:
+            headers = self._rate_headers(snap, now)
+            if faults.send_retry_after:
+                headers.append(("retry-after", self._retry_after(snap.window_end - now, now)))
+        if faults.quota_signal == "http429":
+            period = _seconds_text(snap.window_end - snap.window_start)
+            envelope: dict[str, Any] = {
+                "error": {
+                    "code": "rate_limit_exceeded",
+                    "message": (
+                        f"Rate limit of {snap.limit} requests per {period} s exceeded; "
+                        "retry after the window resets"
+                    ),
+                    "status": 429,
+                }
+            }
+            return 429, Response.json(envelope, 429), headers
+        status = {"body200": 200, "body400": 400, "body429": 429}[faults.quota_signal]
+        return status, Response.json(_RPM_EXCEEDED, status), headers
 
     async def _dispatch(self, request: Request, key_id: str, now: float) -> Response:
         target = self.router.resolve(request.method, request.path)

@@ -8,13 +8,15 @@ from typing import Literal, TypeAlias
 import anyio
 import attrs
 
-__all__ = ["Faults", "Latency", "ResetForm", "RetryAfterForm"]
+__all__ = ["Faults", "Latency", "QuotaSignal", "ResetForm", "RetryAfterForm"]
 
 Latency: TypeAlias = float | tuple[float, float] | None
 ResetForm: TypeAlias = Literal["epoch", "delta", "ms", "epoch_float"]
 RetryAfterForm: TypeAlias = Literal["seconds", "http_date"]
+QuotaSignal: TypeAlias = Literal["http429", "body200", "body400", "body429"]
 
 _RESET_FORMS = ("epoch", "delta", "ms", "epoch_float")
+_QUOTA_SIGNALS = ("http429", "body200", "body400", "body429")
 
 
 def _probability(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
@@ -41,6 +43,11 @@ def _reset_form(instance: object, attribute: attrs.Attribute[str], value: str) -
 def _retry_after_form(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
     if value not in ("seconds", "http_date"):
         raise ValueError(f"retry_after_form must be 'seconds' or 'http_date', got {value!r}")
+
+
+def _quota_signal(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if value not in _QUOTA_SIGNALS:
+        raise ValueError(f"quota_signal must be one of {_QUOTA_SIGNALS}, got {value!r}")
 
 
 def _finite(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
@@ -79,7 +86,13 @@ class Faults:
         malformed_headers: probability that a response's rate-limit headers are garbage: each
             of the three is independently missing, non-numeric or negative.
         drop_headers: send no ``X-RateLimit-*`` header at all.
-        send_retry_after: send ``Retry-After`` on quota 429s.
+        send_retry_after: send ``Retry-After`` on quota rejections.
+        quota_signal: how a request over quota is refused: ``"http429"`` (HTTP 429 with
+            ``{"error": {"code": "rate_limit_exceeded", ...}}``), or the body code the vendor
+            documents, ``{"code": 40008, "message": "Agent RPM request limit exceeded..."}``,
+            with HTTP status 200 (``"body200"``), 400 (``"body400"``) or 429 (``"body429"``).
+        rejection_headers: send ``X-RateLimit-*`` (and ``Retry-After``, if
+            ``send_retry_after``) on quota rejections; False: a bare rejection.
         retry_after_form: ``"seconds"`` (integer delta, rounded up) or ``"http_date"`` (the
             window end, rounded up to a whole second, as an IMF-fixdate in server time), for
             quota 429s and injected 503s alike.
@@ -111,6 +124,8 @@ class Faults:
     drop_headers: bool = False
     send_retry_after: bool = True
     retry_after_form: RetryAfterForm = attrs.field(default="seconds", validator=_retry_after_form)
+    quota_signal: QuotaSignal = attrs.field(default="http429", validator=_quota_signal)
+    rejection_headers: bool = True
     error_rate: float = attrs.field(default=0.0, validator=_probability)
     retry_after_on_503: float | None = attrs.field(default=None, validator=_optional_non_negative)
     disconnect_rate: float = attrs.field(default=0.0, validator=_probability)
