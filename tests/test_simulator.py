@@ -960,3 +960,85 @@ def test_quota_signal_is_validated() -> None:
     """An unknown quota_signal is refused."""
     with pytest.raises(ValueError, match="quota_signal"):
         Faults(quota_signal="smoke")  # type: ignore[arg-type]
+
+
+@pytest.mark.anyio
+async def test_moving_window_counts_the_last_period(clock: FakeClock) -> None:
+    """window_kind="moving": at most `limit` in any period; capacity comes back one request at
+    a time as the oldest leaves the log, and Reset names that moment."""
+    sim = Simulator({KEY: Plan.enterprise(3, 2.0)}, clock=clock, window_kind="moving")
+    async with httpx.AsyncClient(transport=sim.transport(), base_url="http://sim") as http:
+        first = await get(http)
+        clock.advance(0.5)
+        burst = [await get(http) for _ in range(3)]
+        clock.advance(1.5)  # the first request leaves the log
+        later = [await get(http) for _ in range(2)]
+
+    assert [r.status_code for r in burst] == [200, 200, 429]
+    assert first.headers["x-ratelimit-reset"] == str(int(START + 2))
+    assert burst[2].headers["x-ratelimit-reset"] == str(int(START + 2))
+    assert [r.status_code for r in later] == [200, 429]
+    assert sim.over_quota_count(KEY) == 2
+
+
+@pytest.mark.anyio
+async def test_sliding_counter_weights_the_previous_window(clock: FakeClock) -> None:
+    """window_kind="sliding": the previous window's count weighs by its overlap, so a full
+    window leaves room only as it slides out."""
+    sim = Simulator({KEY: Plan.enterprise(4, 2.0)}, clock=clock, window_kind="sliding")
+    async with httpx.AsyncClient(transport=sim.transport(), base_url="http://sim") as http:
+        full = [await get(http) for _ in range(5)]
+        clock.advance(2.5)  # a quarter into the next window: 4 * 0.75 = 3 still weigh
+        then = [await get(http) for _ in range(2)]
+
+    assert [r.status_code for r in full] == [200, 200, 200, 200, 429]
+    assert [r.status_code for r in then] == [200, 429]
+    assert then[0].headers["x-ratelimit-remaining"] == "0"
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("form", "expected"),
+    [("delta", "2"), ("delta_floor", "1"), ("delta_float", "1.250"), ("none", None)],
+)
+async def test_more_reset_forms(
+    http: httpx.AsyncClient, sim: Simulator, clock: FakeClock, form: str, expected: str | None
+) -> None:
+    """Reset as a ceiled, floored or fractional delta, or not at all."""
+    sim.faults.reset_form = form  # type: ignore[assignment]
+    clock.advance(0.75)
+
+    response = await get(http)
+
+    assert response.headers.get("x-ratelimit-reset") == expected
+
+
+@pytest.mark.anyio
+async def test_reset_jump_and_rolling(
+    http: httpx.AsyncClient, sim: Simulator, clock: FakeClock
+) -> None:
+    """reset_jump names the next window's end; reset_rolling says now + period; neither
+    changes what the server enforces."""
+    clock.advance(0.5)
+    sim.faults.reset_jump = 1.0
+    jumped = await get(http)
+    sim.faults.reset_jump = 0.0
+    sim.faults.reset_rolling = True
+    sim.faults.reset_form = "epoch_float"
+    rolling = await get(http)
+
+    assert jumped.headers["x-ratelimit-reset"] == str(int(START + 4))
+    assert rolling.headers["x-ratelimit-reset"] == f"{START + 2.5:.3f}"
+    assert sim.counted_per_window(KEY) == {START: 2}
+
+
+@pytest.mark.anyio
+async def test_header_limit_lies(http: httpx.AsyncClient, sim: Simulator) -> None:
+    """header_limit: the headers claim a larger limit than the one the server enforces."""
+    sim.faults.header_limit = 10
+
+    responses = [await get(http) for _ in range(6)]
+
+    assert [r.status_code for r in responses] == [200] * 5 + [429]
+    assert [r.headers["x-ratelimit-limit"] for r in responses] == ["10"] * 6
+    assert responses[4].headers["x-ratelimit-remaining"] == "5"

@@ -20,7 +20,7 @@ from ._faults import Faults
 from ._http import Context, Handler, HTTPError, Request, Response, Router
 from ._log import RequestRecord
 from ._plan import Plan
-from ._quota import QuotaBook, QuotaSnapshot, WindowAnchor
+from ._quota import QuotaBook, QuotaSnapshot, WindowAnchor, WindowKind
 from ._state import SimState, fingerprint
 
 if TYPE_CHECKING:
@@ -93,6 +93,23 @@ def _compression_bomb(response: Response, size: int) -> Response:
     return attrs.evolve(response, headers=tuple(headers), body=bomb)
 
 
+def _reset_text(form: str, end: float, now: float) -> str | None:
+    """``X-RateLimit-Reset`` for a window ending at ``end`` (server time), in ``form``."""
+    if form == "none":
+        return None
+    if form == "delta":
+        return str(max(0, math.ceil(end - now)))
+    if form == "delta_floor":
+        return str(max(0, math.floor(end - now)))
+    if form == "delta_float":
+        return f"{max(0.0, end - now):.3f}"
+    if form == "ms":
+        return str(math.ceil(end * 1000))
+    if form == "epoch_float":
+        return f"{end:.3f}"
+    return str(math.ceil(end))
+
+
 class _ClientGone(Exception):
     """The client disconnected before its request body arrived."""
 
@@ -129,6 +146,9 @@ class Simulator:
         seed: seed of the one ``random.Random`` behind every random choice.
         window_anchor: ``"epoch"`` (windows at multiples of the period since the Unix epoch)
             or ``"first_request"`` (a window opens at the first request after the last closed).
+        window_kind: ``"fixed"`` (default), ``"moving"`` (a sliding log: at most ``limit`` in
+            any period; Reset is when the oldest request leaves it) or ``"sliding"`` (the
+            sliding-window counter: the previous window's count weighted by its overlap).
         sleep: async sleep used for injected latency and stalls (``anyio.sleep`` when None;
             pass ``FakeClock.sleep`` to make latency virtual).
         admin: serve the admin API under ``/__simulator__/`` (log, stats, consume, reset,
@@ -148,6 +168,7 @@ class Simulator:
         faults: Faults | None = None,
         seed: int | None = 0,
         window_anchor: WindowAnchor = "epoch",
+        window_kind: WindowKind = "fixed",
         sleep: Sleep | None = None,
         admin: bool = True,
     ) -> None:
@@ -162,7 +183,7 @@ class Simulator:
         for table in ROUTE_TABLES:
             self.router.include(table)
         self.log: list[RequestRecord] = []
-        self._quota = QuotaBook(window_anchor)
+        self._quota = QuotaBook(window_anchor, window_kind)
         self._plans: dict[str, tuple[Plan, ...]] = {}
         self._seq = itertools.count()
         self._generation = 0
@@ -179,7 +200,7 @@ class Simulator:
     def __repr__(self) -> str:
         return (
             f"Simulator(keys={len(self._plans)}, requests={len(self.log)}, "
-            f"anchor={self._quota.anchor!r}, faults={self.faults!r})"
+            f"anchor={self._quota.anchor!r}, kind={self._quota.kind!r}, faults={self.faults!r})"
         )
 
     # --- configuration -------------------------------------------------------------------
@@ -193,6 +214,11 @@ class Simulator:
     def window_anchor(self) -> WindowAnchor:
         """How quota windows are anchored: ``"epoch"`` or ``"first_request"``."""
         return self._quota.anchor
+
+    @property
+    def window_kind(self) -> WindowKind:
+        """How quota is counted: ``"fixed"``, ``"moving"`` or ``"sliding"`` windows."""
+        return self._quota.kind
 
     def add_key(self, api_key: str, plan: Plan, *more: Plan) -> str:
         """Accept ``api_key`` under ``plan`` (replacing its plans if known); return its key id.
@@ -516,7 +542,7 @@ class Simulator:
             if faults.send_retry_after:
                 headers.append(("retry-after", self._retry_after(snap.window_end - now, now)))
         if faults.quota_signal == "http429":
-            period = _seconds_text(snap.window_end - snap.window_start)
+            period = _seconds_text(snap.period_seconds)
             envelope: dict[str, Any] = {
                 "error": {
                     "code": "rate_limit_exceeded",
@@ -552,19 +578,21 @@ class Simulator:
         if faults.drop_headers:
             return [], False
         end = snap.window_end
-        if faults.reset_form == "delta":
-            reset = str(max(0, math.ceil(end - now)))
-        elif faults.reset_form == "ms":
-            reset = str(math.ceil(end * 1000))
-        elif faults.reset_form == "epoch_float":
-            reset = f"{end:.3f}"
-        else:
-            reset = str(math.ceil(end))
+        if faults.reset_rolling:
+            end = now + snap.period_seconds
+        elif self._hit(faults.reset_jump):
+            end += snap.period_seconds
+        limit, remaining = snap.limit, snap.remaining
+        if faults.header_limit is not None:
+            limit = faults.header_limit
+            remaining = max(0, limit - snap.used)
         values = [
-            ("x-ratelimit-limit", str(snap.limit)),
-            ("x-ratelimit-remaining", str(snap.remaining)),
-            ("x-ratelimit-reset", reset),
+            ("x-ratelimit-limit", str(limit)),
+            ("x-ratelimit-remaining", str(remaining)),
         ]
+        reset = _reset_text(faults.reset_form, end, now)
+        if reset is not None:
+            values.append(("x-ratelimit-reset", reset))
         if not self._hit(faults.malformed_headers):
             return values, False
         garbled: list[tuple[str, str]] = []

@@ -11,11 +11,13 @@ import attrs
 __all__ = ["Faults", "Latency", "QuotaSignal", "ResetForm", "RetryAfterForm"]
 
 Latency: TypeAlias = float | tuple[float, float] | None
-ResetForm: TypeAlias = Literal["epoch", "delta", "ms", "epoch_float"]
+ResetForm: TypeAlias = Literal[
+    "epoch", "delta", "ms", "epoch_float", "delta_floor", "delta_float", "none"
+]
 RetryAfterForm: TypeAlias = Literal["seconds", "http_date"]
 QuotaSignal: TypeAlias = Literal["http429", "body200", "body400", "body429"]
 
-_RESET_FORMS = ("epoch", "delta", "ms", "epoch_float")
+_RESET_FORMS = ("epoch", "delta", "ms", "epoch_float", "delta_floor", "delta_float", "none")
 _QUOTA_SIGNALS = ("http429", "body200", "body400", "body429")
 
 
@@ -81,8 +83,17 @@ class Faults:
         send_date: send the ``Date`` header (IMF-fixdate of server time).
         reset_form: spelling of ``X-RateLimit-Reset``: ``"epoch"`` (integer Unix seconds, ceil
             of the window end), ``"delta"`` (integer seconds until the window end, ceil),
-            ``"ms"`` (integer Unix milliseconds) or ``"epoch_float"`` (Unix seconds with
-            three decimals).
+            ``"delta_floor"`` (the same, floored: ``0`` in the window's last second, as many
+            servers send), ``"delta_float"`` (seconds to go with three decimals), ``"ms"``
+            (integer Unix milliseconds), ``"epoch_float"`` (Unix seconds with three decimals)
+            or ``"none"`` (no ``X-RateLimit-Reset`` at all).
+        reset_jump: probability that a response's Reset names the end of the *next* window
+            (one period later) although the window has not turned (a server fleet that
+            disagrees, a buggy limiter); 1.0: every response does.
+        reset_rolling: the Reset is ``now + period`` on every response (the "time until the
+            quota would be whole again" some limiters send), whatever the window really is.
+        header_limit: when set, the headers claim this limit (``Remaining = header_limit -
+            used``) while the server enforces the plan's own: headers that lie.
         malformed_headers: probability that a response's rate-limit headers are garbage: each
             of the three is independently missing, non-numeric or negative.
         drop_headers: send no ``X-RateLimit-*`` header at all.
@@ -125,6 +136,9 @@ class Faults:
     send_retry_after: bool = True
     retry_after_form: RetryAfterForm = attrs.field(default="seconds", validator=_retry_after_form)
     quota_signal: QuotaSignal = attrs.field(default="http429", validator=_quota_signal)
+    reset_jump: float = attrs.field(default=0.0, validator=_probability)
+    reset_rolling: bool = False
+    header_limit: int | None = None
     rejection_headers: bool = True
     error_rate: float = attrs.field(default=0.0, validator=_probability)
     retry_after_on_503: float | None = attrs.field(default=None, validator=_optional_non_negative)
