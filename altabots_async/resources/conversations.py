@@ -323,6 +323,8 @@ class ConversationsResource(Resource):
         Prefer :meth:`send_message`. ``files`` items are ``{url | base64_content, name,
         width?, height?}``; give ``text``, ``files`` or both.
 
+        GPTBots only (not on the AltaBots pages).
+
         Example: ``reply = await client.conversations.send_message_v1(conv_id, "hi")``
         """
         require_str("conversation_id", conversation_id)
@@ -449,6 +451,9 @@ class ConversationsResource(Resource):
     ) -> LegacyMessagePage:
         """One page of the legacy message list (``GET /v1/messages``, page_size 1-100).
 
+        GPTBots only (not on the AltaBots pages): an older AltaBots revision documented it
+        before ``GET /v2/messages`` replaced it.
+
         Example: ``page = await client.conversations.messages_v1(conv_id)``
         """
         params: dict[str, Any] = {
@@ -466,6 +471,9 @@ class ConversationsResource(Resource):
         self, conversation_id: str, *, page_size: int = 100, limit: int | None = None
     ) -> AsyncPager[LegacyMessage]:
         """Every message of the legacy list, page by page, fetched as you iterate.
+
+        GPTBots only (not on the AltaBots pages): an older AltaBots revision documented it
+        before ``GET /v2/messages`` replaced it.
 
         Example: ``async for message in client.conversations.messages_v1_all(conv_id): ...``
         """
@@ -596,6 +604,8 @@ class ConversationsResource(Resource):
     async def logtree(self, msgid: str) -> LogTree:
         """The execution trace of one reply (``GET /v1/bot/logtree/query``; GPTBots-only,
         fields unconfirmed).
+
+        GPTBots only (not on the AltaBots pages).
 
         Example: ``tree = await client.conversations.logtree(reply.message_id)``
         """
