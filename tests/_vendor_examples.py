@@ -74,17 +74,22 @@ def assert_documented_shape(
     where: str = "body",
     optional: Iterable[str] = (),
     nullable: Iterable[str] = (),
+    free: Iterable[str] = (),
 ) -> None:
     """``actual`` (an answer of the simulator) has the shape of ``documented`` (the page's
     example): the same keys in every object, the same JSON kind for every value the example
     does not leave null, checked through the first item of every list. ``optional`` names
     keys (by their path, e.g. ``"body.citations"``) the page marks optional; they may be
-    missing. ``nullable`` names keys that may be null (e.g. the parent of a first message)."""
+    missing. ``nullable`` names keys that may be null (e.g. the parent of a first message);
+    ``free`` names values that are the caller's own data (only their kind is checked)."""
     skip = set(optional)
     nulls = set(nullable)
+    frees = set(free)
     if documented is None or (actual is None and where in nulls):
         return
     assert kind(actual) == kind(documented), f"{where}: {kind(actual)} != {kind(documented)}"
+    if where in frees:
+        return
     if isinstance(documented, Mapping):
         expected = {k for k in documented if f"{where}.{k}" not in skip}
         assert expected <= set(actual) <= set(documented), (
@@ -98,10 +103,16 @@ def assert_documented_shape(
                     where=f"{where}.{key}",
                     optional=optional,
                     nullable=nulls,
+                    free=frees,
                 )
     elif isinstance(documented, list) and documented and actual:
         assert_documented_shape(
-            actual[0], documented[0], where=f"{where}[0]", optional=optional, nullable=nulls
+            actual[0],
+            documented[0],
+            where=f"{where}[0]",
+            optional=optional,
+            nullable=nulls,
+            free=frees,
         )
 
 

@@ -113,9 +113,7 @@ async def test_nested_problems_are_named_by_their_path() -> None:
         "output[1]: expected an object, got str",
         "usage.tokens.prompt_tokens: expected an integer, got list",
     )
-    assert reply.usage.tokens.decode_errors == (
-        "prompt_tokens: expected an integer, got list",
-    )
+    assert reply.usage.tokens.decode_errors == ("prompt_tokens: expected an integer, got list",)
 
 
 async def test_a_list_item_that_does_not_fit_is_dropped_and_named() -> None:
@@ -281,8 +279,10 @@ FORMS = [
     pytest.param(
         {"doc": [], "failed": [{"file_name": "a.pdf", "fail_reason": "too big"}, "b.md"]},
         DocumentChanges,
-        lambda c: c.failed[0] == FailedDocument(file_name="a.pdf", reason="too big")
-        and c.failed_labels == ["a.pdf", "b.md"],
+        lambda c: (
+            c.failed[0] == FailedDocument(file_name="a.pdf", reason="too big")
+            and c.failed_labels == ["a.pdf", "b.md"]
+        ),
         id="failed-objects",
     ),
     pytest.param(

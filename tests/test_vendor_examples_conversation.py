@@ -666,7 +666,10 @@ async def test_get_correlated_dataset_example(
 ) -> None:
     """``GET /v1/correlate/dataset?message_id``; ``score`` is a number in the example and a
     string in the table: both decode to a float."""
-    dataset = {**DATASET, "correlate_dataset": [{**DATASET["correlate_dataset"][0], "score": score}]}
+    dataset = {
+        **DATASET,
+        "correlate_dataset": [{**DATASET["correlate_dataset"][0], "score": score}],
+    }
     route = router.get("/v1/correlate/dataset").respond(200, json=dataset)
 
     result = await client.conversations.correlated_dataset("65e04591a0e1e42392696d78")
@@ -695,9 +698,7 @@ async def test_feedback_and_quality_examples(
     assert_request(
         last_request(feedback_route), "POST", "/v1/message/feedback", body=FEEDBACK_REQUEST
     )
-    assert_request(
-        last_request(quality_route), "POST", "/v1/message/quality", body=QUALITY_REQUEST
-    )
+    assert_request(last_request(quality_route), "POST", "/v1/message/quality", body=QUALITY_REQUEST)
     assert (feedback.affect_count, quality.affect_count) == (0, 1)
     assert quality.to_dict() == QUALITY
 

@@ -17,7 +17,6 @@ from .._checks import (
     check_identifier,
     check_ids,
     check_int_range,
-    check_length,
     compact,
     require_text,
 )
@@ -64,9 +63,7 @@ def _field_items(fields: Sequence[TableField | Mapping[str, Any]]) -> builtins.l
         if name in names:
             raise InvalidParameterError(f"{where}.name", f"duplicate field name {name!r}")
         names.add(name)
-        require_text(
-            f"{where}.description", data.get("description"), max_length=DESCRIPTION_MAX
-        )
+        require_text(f"{where}.description", data.get("description"), max_length=DESCRIPTION_MAX)
         require_text(f"{where}.type", data.get("type"))
         check_choice(f"{where}.type", data.get("type"), FIELD_TYPES)
         items.append(

@@ -63,9 +63,8 @@ def _chunking(chunk_token: int | None, splitter: str | None) -> dict[str, Any]:
     (knowledge/Add_Text_Docs.md, knowledge/Update_Text_Docs.md).
     """
     check_int_range("chunk_token", chunk_token, 1, 1000)
-    if splitter is not None:
-        if not isinstance(splitter, str) or not splitter:
-            raise InvalidParameterError("splitter", "must be a non-empty string")
+    if splitter is not None and (not isinstance(splitter, str) or not splitter):
+        raise InvalidParameterError("splitter", "must be a non-empty string")
     if chunk_token is None and splitter is None:
         chunk_token = DEFAULT_CHUNK_TOKEN
     return compact(chunk_token=chunk_token, splitter=splitter)

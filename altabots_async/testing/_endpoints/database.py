@@ -279,7 +279,9 @@ async def update_records(ctx: Context) -> Response:
             success += 1
             continue
         if not targets:
-            failures.append({"upsert_data": _upsert_data(item), "fail_reason": "no matching record"})
+            failures.append(
+                {"upsert_data": _upsert_data(item), "fail_reason": "no matching record"}
+            )
             continue
         for record in targets:
             record["value"].update(item["updated_fields"])
