@@ -407,7 +407,12 @@ class ConversationsResource(Resource):
                 page=number,
                 page_size=page_size,
             )
-            return Page(result.conversations, number, page_size, result.total)
+            # The page calls ``total`` "Number of conversations returned": maybe this page's
+            # count, not the whole. Trusted only when it says more remain; otherwise a full
+            # page asks for the next (at most one extra request, never a lost page).
+            total = result.total
+            more = total is not None and total > number * page_size
+            return Page(result.conversations, number, page_size, total if more else None)
 
         return AsyncPager(fetch, limit=limit)
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import builtins
+import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -42,6 +43,8 @@ MAX_IMPORT_ROWS = 1000
 MAX_UPDATE_ITEMS = 100
 MAX_DELETE_ITEMS = 1000
 MAX_UNIQUE_VALUE = 256
+MAX_UPDATE_BODY_BYTES = 5 * 1024 * 1024
+"""Update Table Data: "the total JSON request body size for updates is limited to 5MB"."""
 _FIELD_NAME = re.compile(r"[a-z0-9_]+")
 
 
@@ -261,8 +264,9 @@ class DatabasesResource(Resource):
         update_data: Sequence[Mapping[str, Any]],
         is_create: bool | None = None,
     ) -> RecordUpdateResult:
-        """Update up to 100 rows, each ``{record_id | filter, updated_fields}``; ``is_create``
-        inserts rows that no filter matched (upsert).
+        """Update up to 100 rows, each ``{record_id | filter, updated_fields}`` (``record_id``
+        wins); ``is_create`` inserts rows that no filter matched (upsert). The JSON body may be
+        at most 5 MB (database/Update_Table_Data.md).
 
         Example: ``await client.databases.update_records(table_id=t,
         update_data=[{"record_id": r, "updated_fields": {"qty": 2}}])``
@@ -274,6 +278,11 @@ class DatabasesResource(Resource):
             for i, item in enumerate(update_data)
         ]
         body = compact(table_id=table_id, is_create=is_create, update_data=items)
+        size = len(json.dumps(body, ensure_ascii=False, default=str).encode())
+        if size > MAX_UPDATE_BODY_BYTES:
+            raise InvalidParameterError(
+                "update_data", f"the JSON body is {size} bytes, over the 5 MB limit"
+            )
         return await self._client._request(
             "POST", "v2/database/update/record", cast_to=RecordUpdateResult, json=body
         )
