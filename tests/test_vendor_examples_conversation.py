@@ -365,9 +365,11 @@ async def test_streaming_examples(
 async def test_simulator_answers_send_message_in_the_documented_form(
     sim_client: AsyncAltaBots,
 ) -> None:
-    """The simulator's blocking reply has the example's keys and kinds (``citations`` only
-    with ``corner_citation``, as the page says)."""
-    conversation = await sim_client.conversations.create(user_id="u1")
+    """The simulator's created conversation and blocking reply have the examples' keys and
+    kinds (``citations`` only with ``corner_citation``, as the page says)."""
+    created = await sim_client.conversations.with_raw_response.create(user_id="u1")
+    assert_documented_shape(created.body, CREATE)
+    conversation = created.parse()
     with_citations = await sim_client.conversations.with_raw_response.send_message(
         conversation.conversation_id, "hello", corner_citation=True
     )

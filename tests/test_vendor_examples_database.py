@@ -602,7 +602,7 @@ async def test_simulator_answers_the_database_calls_in_the_documented_form(
 async def test_update_body_over_5_mb_is_refused_before_sending(
     client: AsyncAltaBots, permits: list[str]
 ) -> None:
-    """"The total JSON request body size for updates is limited to 5MB": a bigger update is
+    """ "The total JSON request body size for updates is limited to 5MB": a bigger update is
     an InvalidParameterError and nothing is sent."""
     big = {"record_id": "r1", "updated_fields": {"text": "x" * (5 * 1024 * 1024)}}
 
