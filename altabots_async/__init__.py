@@ -8,6 +8,7 @@ from ._client import AsyncAltaBots
 from ._exceptions import (
     AgentDeletedError,
     AltaBotsError,
+    AnonymousUserNotFoundError,
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
@@ -25,6 +26,7 @@ from ._exceptions import (
     ResponseTooLargeError,
     ResponseValidationError,
     StreamError,
+    UserNotFoundError,
 )
 from ._options import NOT_GIVEN, RequestOptions
 from ._response import APIResponse
@@ -47,6 +49,7 @@ __all__ = [
     "APITimeoutError",
     "AgentDeletedError",
     "AltaBotsError",
+    "AnonymousUserNotFoundError",
     "AsyncAltaBots",
     "AuthenticationError",
     "BackendUnavailableError",
@@ -74,6 +77,7 @@ __all__ = [
     "ResponseTooLargeError",
     "ResponseValidationError",
     "StreamError",
+    "UserNotFoundError",
     "ValidationError",
     "WebhookError",
     "WebhookEvent",

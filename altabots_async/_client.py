@@ -22,7 +22,12 @@ from ._constants import (
     ENV_BASE_URL,
     MAX_RESPONSE_BYTES,
 )
-from ._exceptions import APIConnectionError, APITimeoutError, ConfigurationError
+from ._exceptions import (
+    APIConnectionError,
+    APITimeoutError,
+    ConfigurationError,
+    final_statuses_for,
+)
 from ._options import (
     EXTENSION,
     NOT_GIVEN,
@@ -31,7 +36,7 @@ from ._options import (
     coerce_timeout,
     given,
 )
-from ._response import APIResponse, decode_json, raise_for_body, read_capped
+from ._response import STRICT_EXTENSION, APIResponse, decode_json, raise_for_body, read_capped
 from ._secret import ApiKey, key_id, key_problem
 from ._transport import RATE_LIMIT_EXTENSION, Hook, RateLimitTransport, send_with_limiter
 from ._urls import normalize_base_url
@@ -121,6 +126,10 @@ class AsyncAltaBots:
             the system's trust store via httpx), a CA bundle path or an ``ssl.SSLContext``.
             ``verify=False`` turns verification off and logs a WARNING; it is never implied.
         hook: called as ``hook(event, details)`` on request, response and retry.
+        strict: decode answers strictly: a field that does not fit its model's type raises
+            :class:`ResponseValidationError`. Default False: such a field is left at its
+            default, named in the model's ``decode_errors`` (its value stays in ``raw``) and
+            logged at debug, so one odd field never costs a whole answer.
 
     Example::
 
@@ -156,6 +165,7 @@ class AsyncAltaBots:
         allow_insecure_http: bool = False,
         verify: ssl.SSLContext | str | bool = True,
         hook: Hook | None = None,
+        strict: bool = False,
     ) -> None:
         raw_key = api_key if api_key is not None else os.environ.get(ENV_API_KEY)
         if raw_key is None or not raw_key.strip():
@@ -190,6 +200,7 @@ class AsyncAltaBots:
         self.priority = priority
         self.max_wait = max_wait
         self.max_response_bytes = max_response_bytes
+        self.strict = strict
         self.limiter = limiter or RateLimiter(quota, max_in_flight=max_in_flight)
         self._hook = hook
         self._shared = _Shared()
@@ -399,7 +410,9 @@ class AsyncAltaBots:
             max_retries=self.max_retries,
             idempotent=idempotent,
             bucket=self._bucket,
+            final_statuses=final_statuses_for(method, path),
         )
+        request.extensions[STRICT_EXTENSION] = self.strict
         return request
 
     async def _send(self, request: httpx.Request) -> httpx.Response:

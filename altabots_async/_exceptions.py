@@ -11,6 +11,8 @@ AltaBotsError
 │   ├── AuthenticationError        401 / 40127, 40107
 │   ├── PermissionDeniedError      403 / 40113, 403131, 20055, 40353, 4032xx
 │   ├── NotFoundError              404 / 40356, 403106, 40348
+│   │   └── UserNotFoundError      503 on Query User Attributes ("User ID Not Found")
+│   │       └── AnonymousUserNotFoundError   504 there ("Anonymous User ID Not Found")
 │   ├── AgentDeletedError          20059, 40378
 │   ├── InsufficientCreditsError   20022, 40379
 │   ├── RateLimitError             429 / 40008
@@ -21,20 +23,28 @@ AltaBotsError
 ├── ResponseTooLargeError                     a body or event over its cap
 └── BackendUnavailableError                   the shared limiter backend (Redis) failed
 ```
+
+Where an endpoint's own page gives a status or code its own meaning, that meaning wins over
+the generic rules: :data:`ENDPOINT_ERRORS` (one table, next to the code table) maps an
+endpoint to ``{status or code: (exception class, meaning, page)}``; those statuses are never
+retried (:func:`final_statuses_for`).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Final, NamedTuple
 
 import httpx
 
 __all__ = [
+    "ENDPOINT_ERRORS",
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
     "AgentDeletedError",
     "AltaBotsError",
+    "AnonymousUserNotFoundError",
     "AuthenticationError",
     "BackendUnavailableError",
     "BadRequestError",
@@ -49,6 +59,7 @@ __all__ = [
     "ResponseTooLargeError",
     "ResponseValidationError",
     "StreamError",
+    "UserNotFoundError",
 ]
 
 
@@ -147,6 +158,20 @@ class PermissionDeniedError(APIStatusError):
 
 class NotFoundError(APIStatusError):
     """The resource does not exist (HTTP 404, codes 40356, 403106, 40348)."""
+
+
+class UserNotFoundError(NotFoundError):
+    """The user id asked about is unknown to the agent: Query User Attributes
+    (``GET /v2/user-property/query``) answers HTTP 503 "User ID Not Found" (also taken as
+    body code 503). Not retried: it is the endpoint's answer, not an outage.
+    """
+
+
+class AnonymousUserNotFoundError(UserNotFoundError):
+    """The anonymous id asked about is unknown: Query User Attributes answers HTTP 504
+    "Anonymous User ID Not Found" (also taken as body code 504). Not retried. A
+    :class:`UserNotFoundError`, so one ``except`` catches both.
+    """
 
 
 class AgentDeletedError(APIStatusError):
@@ -248,6 +273,67 @@ _STATUS_MAP: dict[int, type[APIStatusError]] = {
     422: BadRequestError,
     429: RateLimitError,
 }
+
+
+class EndpointMeaning(NamedTuple):
+    """What one endpoint's page says a status or code means."""
+
+    error: type[APIStatusError]
+    meaning: str
+    page: str
+    """The vendor page that documents it (under ``docs/`` of the vendor's docs repository)."""
+
+
+ENDPOINT_ERRORS: Final[Mapping[str, Mapping[int, EndpointMeaning]]] = {
+    "GET /v2/user-property/query": {
+        503: EndpointMeaning(
+            UserNotFoundError, "User ID Not Found", "users/Query User Attributes.md"
+        ),
+        504: EndpointMeaning(
+            AnonymousUserNotFoundError,
+            "Anonymous User ID Not Found",
+            "users/Query User Attributes.md",
+        ),
+    },
+}
+"""Endpoint-specific meanings, keyed by ``"METHOD /path"``, then by the number the page
+gives (an HTTP status, also matched as a body code: the pages do not say which it is).
+Every other page's error table uses the generic codes of ``_CODE_MAP`` / ``_STATUS_MAP``."""
+
+
+def _endpoint_table(method: str, path: str) -> Mapping[int, EndpointMeaning] | None:
+    """The table of the endpoint ``method path`` (``path`` may carry a base-URL prefix)."""
+    path = "/" + path.partition("?")[0].lstrip("/")
+    for key, table in ENDPOINT_ERRORS.items():
+        want_method, _, want_path = key.partition(" ")
+        if method.upper() == want_method and (path == want_path or path.endswith(want_path)):
+            return table
+    return None
+
+
+def endpoint_error(
+    method: str, path: str, status_code: int, code: int | str | None
+) -> EndpointMeaning | None:
+    """The endpoint's own meaning of this answer, or None (then the generic rules apply).
+
+    A body code listed for the endpoint wins; else the HTTP status, unless the body carries
+    a generic code of its own that means something else (a gateway's 503 with 50000 stays
+    an :class:`InternalServerError`).
+    """
+    table = _endpoint_table(method, path)
+    if table is None:
+        return None
+    if isinstance(code, int) and not isinstance(code, bool) and code in table:
+        return table[code]
+    if status_code in table and not (isinstance(code, int) and code in _CODE_MAP):
+        return table[status_code]
+    return None
+
+
+def final_statuses_for(method: str, path: str) -> frozenset[int]:
+    """The HTTP statuses that are the endpoint's documented answer (never retried)."""
+    table = _endpoint_table(method, path)
+    return frozenset(table) if table is not None else frozenset()
 
 
 def error_class_for(status_code: int, code: int | str | None) -> type[APIStatusError]:

@@ -45,6 +45,8 @@ class RequestOptions:
             connect errors for all).
         idempotent: whether resending after "maybe processed" failures is safe.
         bucket: the quota's id (a hash of the API key); None: derived from Authorization.
+        final_statuses: HTTP statuses that are this endpoint's documented answer, never
+            retried (e.g. 503 "User ID Not Found" of Query User Attributes).
     """
 
     priority: int = 0
@@ -52,6 +54,7 @@ class RequestOptions:
     max_retries: int = 3
     idempotent: bool | None = None
     bucket: str | None = None
+    final_statuses: frozenset[int] = frozenset()
 
 
 def given(value: T | NotGiven, default: T) -> T:

@@ -16,6 +16,7 @@ from ._exceptions import (
     APIStatusError,
     ResponseTooLargeError,
     ResponseValidationError,
+    endpoint_error,
     error_class_for,
 )
 from ._secret import ApiKey
@@ -23,6 +24,10 @@ from ._transport import RATE_LIMIT_EXTENSION, RETRIES_EXTENSION
 from .ratelimit._headers import RateLimitHeaders
 
 T = TypeVar("T")
+
+STRICT_EXTENSION = "altabots_strict"
+"""Key in ``httpx.Request.extensions``: decode this call's answer strictly (see
+``AsyncAltaBots(strict=...)``); absent or False: leniently."""
 
 _SUCCESS_CODES = frozenset({0, 200})
 _ENVELOPE_KEYS = frozenset({"data", "meta", "links", "code", "message", "msg", "success"})
@@ -250,7 +255,13 @@ def raise_for_body(
     if request_id is not None:
         request_id = redact(request_id, secret)
     effective_status = status if status >= 400 else 400
-    cls = error_class_for(effective_status, code)
+    meaning = endpoint_error(method or "", path or "", status, code)
+    if meaning is not None:
+        cls = meaning.error
+        if found is None or not message:  # the page's words, and what the server sent
+            message = f"{meaning.meaning} ({message})" if message else meaning.meaning
+    else:
+        cls = error_class_for(effective_status, code)
     raise cls(
         message or "",
         status_code=status,
@@ -303,11 +314,23 @@ class APIResponse(Generic[T]):
         value = self.http_response.extensions.get(RETRIES_EXTENSION, 0)
         return value if isinstance(value, int) else 0
 
+    @property
+    def strict(self) -> bool:
+        """Whether :meth:`parse` decodes strictly (the client's ``strict`` option)."""
+        request = getattr(self.http_response, "_request", None)
+        return bool(request is not None and request.extensions.get(STRICT_EXTENSION))
+
     def parse(self) -> T:
-        """The body structured into the call's model."""
+        """The body structured into the call's model.
+
+        Leniently by default: a field that does not fit its type is left at its default and
+        named in the model's ``decode_errors`` (its value stays in ``raw``). With
+        ``AsyncAltaBots(strict=True)`` such a field raises :class:`ResponseValidationError`.
+        A body that cannot be the answer at all raises it either way.
+        """
         if self._cast_to is None:
             raise ResponseValidationError("this call has no model", body=self.body)
-        return structure(unwrap(self.body), self._cast_to)
+        return structure(unwrap(self.body), self._cast_to, strict=self.strict)
 
     def __repr__(self) -> str:
         return f"<APIResponse [{self.status_code}] {self.http_response.request.url.path}>"

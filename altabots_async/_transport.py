@@ -9,7 +9,9 @@ The retry loop lives here, where "was it sent?" is known:
 * 5xx, read/write timeouts, dropped connections: maybe processed; only idempotent requests
   (GET/PUT/DELETE/HEAD/OPTIONS, or marked so) are retried, with full-jitter exponential
   backoff (a 503's ``Retry-After`` is honoured through the limiter);
-* cancellation while in flight: the permit counts as spent (the request may have been sent).
+* cancellation while in flight: the permit counts as spent (the request may have been sent);
+* a status in ``RequestOptions.final_statuses`` (an endpoint's documented answer, such as
+  503 "User ID Not Found") is returned at once, never retried.
 
 It is a plain ``httpx.AsyncBaseTransport``: any httpx client can use it for any API that
 sends ``X-RateLimit-*`` headers.
@@ -138,9 +140,8 @@ async def send_with_limiter(
             status = response.status_code
             if hook is not None:
                 hook("response", {"status": status, "attempt": attempt})
-            retry = attempt < max_retries and (
-                status == 429 or (status in _RETRY_5XX and idempotent)
-            )
+            retry = attempt < max_retries and status not in options.final_statuses
+            retry = retry and (status == 429 or (status in _RETRY_5XX and idempotent))
             if not retry:
                 return response
             await response.aclose()

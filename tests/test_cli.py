@@ -98,6 +98,7 @@ def test_agent_json_and_the_option_before_the_command(
 
     assert code == 0
     assert json.loads(out)["name"] == "Simulated Support Agent"
+    assert not {"raw", "decode_errors"} & set(json.loads(out))  # the model's own bookkeeping
 
 
 def test_quota_reads_the_headers_of_one_call(

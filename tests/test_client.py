@@ -230,11 +230,12 @@ async def test_unknown_fields_and_enum_values_kept() -> None:
 
 @respx.mock
 async def test_body_not_fitting_model_names_field() -> None:
-    """A body missing a required field or with a wrong type names the field."""
+    """With strict=True, a body missing a required field or with a wrong type raises and
+    names the field (the lenient default: tests/test_lenient_decoding.py)."""
     respx.get(f"{BASE}v1/bot/detail").mock(
         return_value=httpx.Response(200, json={"name": "x", "creativity_level": "very"})
     )
-    async with make() as client:
+    async with make(strict=True) as client:
         with pytest.raises(ResponseValidationError) as info:
             await client.agent.retrieve()
 

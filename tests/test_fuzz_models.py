@@ -2,6 +2,11 @@
 numbers and deep nesting through ``_convert.structure``. Only ``ResponseValidationError``
 may come out: never KeyError, TypeError, OverflowError or RecursionError.
 
+Both decoding modes (issue 11, item 3): strict raises only ``ResponseValidationError``;
+lenient (the client's default) raises it only for a body of the wrong JSON kind at the top
+(an object where a list is due, or the reverse), and otherwise returns a model whose
+``to_dict()`` is strict JSON that decodes back to an equal model.
+
 Every attrs class of ``altabots_async.types`` is found by walking the package, so a model
 added later is fuzzed too. CI: 30 examples per model (about 3,000 in all); the soak run
 multiplies that by 40.
@@ -95,9 +100,54 @@ def deep(levels: int, leaf: Any) -> Any:
     return value
 
 
+def _top_kind_fits(value: Any, cls: Any) -> bool:
+    """Whether ``value`` is of the JSON kind ``cls`` needs at the top (lenient may only
+    refuse a body that is not)."""
+    if getattr(cls, "__origin__", None) is list:
+        item = cls.__args__[0]
+        wrappers = getattr(item, "WIRE_LIST_KEYS", ())
+        return isinstance(value, list) or (
+            isinstance(value, dict) and any(isinstance(value.get(k), list) for k in wrappers)
+        )
+    if getattr(cls, "WIRE_BARE", None) is not None:
+        return value is not None
+    return isinstance(value, dict)
+
+
 def check(value: Any, cls: Any) -> None:
     with contextlib.suppress(ResponseValidationError):
         structure(value, cls)
+    try:
+        result = structure(value, cls, strict=False)
+    except ResponseValidationError:
+        assert not _top_kind_fits(value, cls) or _too_deep(value)
+        return
+    for model in result if isinstance(result, list) else [result]:
+        data = model.to_dict()
+        if not _too_deep(value):
+            json.dumps(data, allow_nan=False)  # NaN and infinities became null
+        if _strict_json(value):  # what a real body can carry: it decodes back the same
+            assert structure(data, type(model), strict=False) == model
+
+
+def _strict_json(value: Any) -> bool:
+    """Whether ``value`` is JSON without NaN or infinities (what a real body can carry)."""
+    try:
+        json.dumps(value, allow_nan=False)
+    except (ValueError, RecursionError):
+        return False
+    return True
+
+
+def _too_deep(value: Any, depth: int = 0) -> bool:
+    """Nested past the converter's depth cap (a lenient refusal is allowed then)."""
+    if depth > 40:
+        return True
+    if isinstance(value, dict):
+        return any(_too_deep(v, depth + 1) for v in value.values())
+    if isinstance(value, list):
+        return any(_too_deep(v, depth + 1) for v in value)
+    return False
 
 
 @pytest.mark.parametrize("cls", MODELS, ids=lambda c: c.__name__)

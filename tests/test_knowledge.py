@@ -141,7 +141,10 @@ CASES = [
         "PUT",
         "/v1/bot/doc/text/update",
         None,
-        {"files": [{"doc_id": DOC, "file_url": "https://x.test/a.pdf", "source_url": "NULL"}]},
+        {
+            "files": [{"doc_id": DOC, "file_url": "https://x.test/a.pdf", "source_url": "NULL"}],
+            "chunk_token": 600,  # neither chunk_token nor splitter given: the documented default
+        },
         CHANGES,
         lambda r: r.doc[0].doc_id == DOC,
         id="28-text-update",

@@ -480,7 +480,7 @@ async def _overrides(
         "databases.create_table": {
             "name": "t1",
             "description": text,
-            "fields": [{"name": "f1", "type": "TEXT"}],
+            "fields": [{"name": "f1", "type": "TEXT", "description": text}],
         },
         "databases.delete_records": {"table_id": text, "delete_data": [{"record_id": text}]},
         "databases.update_records": {

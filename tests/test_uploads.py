@@ -146,7 +146,7 @@ async def test_voice_upload_sources(
     client: AsyncAltaBots, router: respx.MockRouter, tmp_path: Path, source: str
 ) -> None:
     """Voice to text sends the same multipart body from a path, bytes or a stream."""
-    route = router.post("/v1/bot/identify").respond(200, json={"text": "hi"})
+    route = router.post("/v1/identify").respond(200, json={"text": "hi"})
     path = tmp_path / "question.wav"
     path.write_bytes(b"RIFFdata")
     speech = client.speech
@@ -270,7 +270,7 @@ async def test_uploads_round_trip_simulator(sim_client: AsyncAltaBots, tmp_path:
 async def test_upload_body_is_replayable(client: AsyncAltaBots, router: respx.MockRouter) -> None:
     """An upload's multipart body is encoded up front, so the scheduler may resend it after a
     429 exactly as it does JSON bodies (a streamed multipart body could not be replayed)."""
-    router.post("/v1/bot/identify").respond(200, json={"text": "hi"})
+    router.post("/v1/identify").respond(200, json={"text": "hi"})
     sent: list[httpx.Request] = []
     send = client._send
 

@@ -65,7 +65,7 @@ def add_agent(parser: argparse.ArgumentParser) -> None:
 
 async def _agent(client: Any, args: argparse.Namespace, target: Target) -> int:
     agent = await client.agent.retrieve()
-    fields = attrs.asdict(agent)
+    fields = attrs.asdict(agent, filter=lambda a, _: a.name not in ("raw", "decode_errors"))
     fields["tags"] = list(agent.tags)
     if args.json:
         _print_json(fields)

@@ -90,7 +90,13 @@ def _as_document(field: str, item: Any) -> DocumentFile:
         unknown = set(item) - set(_FILE_FIELDS)
         if unknown:
             raise InvalidParameterError(field, f"unknown keys {sorted(unknown)}")
-        return DocumentFile(**{key: item.get(key) for key in _FILE_FIELDS})
+        return DocumentFile(
+            file_name=item.get("file_name"),
+            file_url=item.get("file_url"),
+            file_base64=item.get("file_base64"),
+            source_url=item.get("source_url"),
+            doc_id=item.get("doc_id"),
+        )
     raise InvalidParameterError(
         field, f"expected a DocumentFile, a dict or a path, got {type(item).__name__}"
     )

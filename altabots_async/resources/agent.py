@@ -50,12 +50,16 @@ class VersionsResource(Resource):
     async def list(self) -> list[Version]:
         """Every version (``GET /v1/agent/version/list``; workflows: ``/v1/workflow/...``).
 
+        GPTBots only (not on the AltaBots pages).
+
         Example: ``versions = await client.agent.versions.list()``
         """
         return await self._client._request("GET", f"{self._prefix}/list", cast_to=list[Version])
 
     def list_all(self) -> AsyncPager[Version]:
         """The version list as a pager (one page: the endpoint is not paginated).
+
+        GPTBots only (not on the AltaBots pages).
 
         Example: ``async for v in client.agent.versions.list_all(): ...``
         """
@@ -75,6 +79,8 @@ class VersionsResource(Resource):
         """Import a ``.bot`` (agent) or ``.flow`` (workflow) file as a new draft version.
 
         ``file`` is a path, bytes or an async byte stream; only its base name is sent.
+
+        GPTBots only (not on the AltaBots pages).
 
         Example: ``draft = await client.agent.versions.import_("exports/support.bot")``
         """
@@ -97,6 +103,8 @@ class VersionsResource(Resource):
     async def release(self, *, version: str) -> VersionRelease:
         """Publish ``version``.
 
+        GPTBots only (not on the AltaBots pages).
+
         Example: ``await client.agent.versions.release(version="3")``
         """
         require_text("version", version)
@@ -113,6 +121,8 @@ class VersionsResource(Resource):
         version_desc: str | None = None,
     ) -> VersionRollback:
         """Copy an old ``version`` into a new one (and publish it when ``release=True``).
+
+        GPTBots only (not on the AltaBots pages).
 
         Example: ``await client.agent.versions.rollback(version="2", release=True)``
         """
@@ -134,6 +144,8 @@ class SkillsResource(Resource):
         self, file: FileInput, *, category_id: str | None = None, filename: str | None = None
     ) -> Skill:
         """Upload a ``.skill`` / ``.zip`` package (<= 20 MiB, with ``SKILL.md``) as a Skill.
+
+        GPTBots only (not on the AltaBots pages).
 
         Example: ``skill = await client.agent.skills.create("faq.skill")``
         """
@@ -162,6 +174,8 @@ class SkillsResource(Resource):
         filename: str | None = None,
     ) -> Skill:
         """Replace a Skill's package (an identical package is a no-op).
+
+        GPTBots only (not on the AltaBots pages).
 
         Example: ``await client.agent.skills.update(skill.skill_id, "faq-v2.skill")``
         """
@@ -206,6 +220,8 @@ class AgentResource(Resource):
 
     async def verify_key(self) -> ApiKeyInfo:
         """Which entity (agent or workflow) the API key belongs to (``GET /v1/api-key/verify``).
+
+        GPTBots only (not on the AltaBots pages).
 
         Example: ``info = await client.agent.verify_key()``
         """

@@ -90,6 +90,9 @@ class AnalyticsResource(Resource):
     ) -> ConversationCreditPage:
         """Credits per conversation (range <= 30 days, within the last 30 days; page size <= 100).
 
+        Not on the AltaBots pages of the vendor's docs repository (REFERENCE saw it on the live
+        site; GPTBots documents it).
+
         Example: ``p = await client.analytics.conversation_credits(start_time=t0, end_time=t1)``
         """
         start, end = time_range(start_time, end_time, max_days=PER_ITEM_MAX_DAYS)
@@ -121,6 +124,9 @@ class AnalyticsResource(Resource):
     ) -> AsyncPager[ConversationCredit]:
         """Every per-conversation credit row, page after page, fetched lazily.
 
+        Not on the AltaBots pages of the vendor's docs repository (REFERENCE saw it on the live
+        site; GPTBots documents it).
+
         Example: ``async for c in client.analytics.conversation_credits_all(start_time=t0, ...):``
         """
         time_range(start_time, end_time, max_days=PER_ITEM_MAX_DAYS)
@@ -149,6 +155,9 @@ class AnalyticsResource(Resource):
     ) -> WorkflowRunCreditPage:
         """Credits per workflow run (range <= 30 days; page size <= 100).
 
+        Not on the AltaBots pages of the vendor's docs repository (REFERENCE saw it on the live
+        site; GPTBots documents it).
+
         Example: ``p = await client.analytics.workflow_run_credits(start_time=t0, end_time=t1)``
         """
         start, end = time_range(start_time, end_time, max_days=PER_ITEM_MAX_DAYS)
@@ -175,6 +184,9 @@ class AnalyticsResource(Resource):
         run_id: str | None = None,
     ) -> AsyncPager[WorkflowRunCredit]:
         """Every per-run credit row, page after page, fetched lazily.
+
+        Not on the AltaBots pages of the vendor's docs repository (REFERENCE saw it on the live
+        site; GPTBots documents it).
 
         Example: ``async for r in client.analytics.workflow_run_credits_all(start_time=t0, ...):``
         """

@@ -323,6 +323,8 @@ class ConversationsResource(Resource):
         Prefer :meth:`send_message`. ``files`` items are ``{url | base64_content, name,
         width?, height?}``; give ``text``, ``files`` or both.
 
+        GPTBots only (not on the AltaBots pages).
+
         Example: ``reply = await client.conversations.send_message_v1(conv_id, "hi")``
         """
         require_str("conversation_id", conversation_id)
@@ -405,7 +407,12 @@ class ConversationsResource(Resource):
                 page=number,
                 page_size=page_size,
             )
-            return Page(result.conversations, number, page_size, result.total)
+            # The page calls ``total`` "Number of conversations returned": maybe this page's
+            # count, not the whole. Trusted only when it says more remain; otherwise a full
+            # page asks for the next (at most one extra request, never a lost page).
+            total = result.total
+            more = total is not None and total > number * page_size
+            return Page(result.conversations, number, page_size, total if more else None)
 
         return AsyncPager(fetch, limit=limit)
 
@@ -449,6 +456,9 @@ class ConversationsResource(Resource):
     ) -> LegacyMessagePage:
         """One page of the legacy message list (``GET /v1/messages``, page_size 1-100).
 
+        GPTBots only (not on the AltaBots pages): an older AltaBots revision documented it
+        before ``GET /v2/messages`` replaced it.
+
         Example: ``page = await client.conversations.messages_v1(conv_id)``
         """
         params: dict[str, Any] = {
@@ -466,6 +476,9 @@ class ConversationsResource(Resource):
         self, conversation_id: str, *, page_size: int = 100, limit: int | None = None
     ) -> AsyncPager[LegacyMessage]:
         """Every message of the legacy list, page by page, fetched as you iterate.
+
+        GPTBots only (not on the AltaBots pages): an older AltaBots revision documented it
+        before ``GET /v2/messages`` replaced it.
 
         Example: ``async for message in client.conversations.messages_v1_all(conv_id): ...``
         """
@@ -596,6 +609,8 @@ class ConversationsResource(Resource):
     async def logtree(self, msgid: str) -> LogTree:
         """The execution trace of one reply (``GET /v1/bot/logtree/query``; GPTBots-only,
         fields unconfirmed).
+
+        GPTBots only (not on the AltaBots pages).
 
         Example: ``tree = await client.conversations.logtree(reply.message_id)``
         """

@@ -1,8 +1,11 @@
-"""The Database category: ``client.databases`` (REFERENCE §4.9, endpoints 55-61)."""
+"""The Database category: ``client.databases`` (REFERENCE §4.9, endpoints 55-61; vendor pages
+``docs/database/*.md``)."""
 
 from __future__ import annotations
 
 import builtins
+import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -15,11 +18,9 @@ from .._checks import (
     check_identifier,
     check_ids,
     check_int_range,
-    check_length,
     compact,
     require_text,
 )
-from .._convert import structure
 from .._pagination import AsyncPager, Page
 from ..types.databases import (
     ImportResult,
@@ -34,7 +35,6 @@ from ..types.databases import (
 )
 from ..types.knowledge import Acknowledgement
 from ._base import Resource
-from ._shaping import request_shaped
 
 NAME_MAX = 32
 DESCRIPTION_MAX = 128
@@ -43,6 +43,9 @@ MAX_IMPORT_ROWS = 1000
 MAX_UPDATE_ITEMS = 100
 MAX_DELETE_ITEMS = 1000
 MAX_UNIQUE_VALUE = 256
+MAX_UPDATE_BODY_BYTES = 5 * 1024 * 1024
+"""Update Table Data: "the total JSON request body size for updates is limited to 5MB"."""
+_FIELD_NAME = re.compile(r"[a-z0-9_]+")
 
 
 def _field_items(fields: Sequence[TableField | Mapping[str, Any]]) -> builtins.list[Any]:
@@ -58,10 +61,12 @@ def _field_items(fields: Sequence[TableField | Mapping[str, Any]]) -> builtins.l
         else:
             raise InvalidParameterError(where, "expected a TableField or a dict")
         name = require_text(f"{where}.name", data.get("name"), max_length=NAME_MAX)
+        if _FIELD_NAME.fullmatch(name) is None:
+            raise InvalidParameterError(f"{where}.name", "must hold only a-z, 0-9 and _")
         if name in names:
             raise InvalidParameterError(f"{where}.name", f"duplicate field name {name!r}")
         names.add(name)
-        check_length(f"{where}.description", data.get("description"), 0, DESCRIPTION_MAX)
+        require_text(f"{where}.description", data.get("description"), max_length=DESCRIPTION_MAX)
         require_text(f"{where}.type", data.get("type"))
         check_choice(f"{where}.type", data.get("type"), FIELD_TYPES)
         items.append(
@@ -74,6 +79,16 @@ def _field_items(fields: Sequence[TableField | Mapping[str, Any]]) -> builtins.l
             )
         )
     return items
+
+
+def _check_filter(where: str, filter_: Any) -> None:
+    """A filter is a non-empty mapping of field names (strings) to values."""
+    if filter_ is None:
+        return
+    if not isinstance(filter_, Mapping) or not filter_:
+        raise InvalidParameterError(where, "must map one or more field names to values")
+    for key in filter_:
+        require_text(f"{where} key", key)
 
 
 def _selector(where: str, item: Any, *, need_fields: bool) -> dict[str, Any]:
@@ -100,6 +115,8 @@ class DatabasesResource(Resource):
     async def list_tables(self, *, agent_id: str) -> TableList:
         """The agent's tables (a read sent as POST).
 
+        GPTBots only (not on the AltaBots pages).
+
         Example: ``tables = (await client.databases.list_tables(agent_id=bot_id)).tables``
         """
         require_text("agent_id", agent_id)
@@ -113,6 +130,8 @@ class DatabasesResource(Resource):
 
     def list_tables_all(self, *, agent_id: str) -> AsyncPager[Table]:
         """The tables as a pager (one request: the endpoint is not paginated).
+
+        GPTBots only (not on the AltaBots pages).
 
         Example: ``async for t in client.databases.list_tables_all(agent_id=bot_id): ...``
         """
@@ -131,21 +150,18 @@ class DatabasesResource(Resource):
         description: str,
         fields: Sequence[TableField | Mapping[str, Any]],
     ) -> TableCreated:
-        """Create a table: ``name`` <= 32 of ``[a-z][a-z0-9_]*``, ``description`` <= 128.
+        """Create a table: ``name`` <= 32 of ``[a-z][a-z0-9_]*``, ``description`` <= 128; each
+        field a ``name`` (<= 32 of ``[a-z0-9_]``), a ``description`` (required, <= 128: it
+        helps the model understand the table) and a ``type`` (database/Create_Database_Table.md).
 
         Example: ``t = await client.databases.create_table(name="orders", description="Orders",
-        fields=[TableField("order_no", "TEXT", unique=True)])``
+        fields=[TableField("order_no", "TEXT", "Order number", unique=True)])``
         """
         check_identifier("name", name, max_length=NAME_MAX)
         require_text("description", description, max_length=DESCRIPTION_MAX)
         body = {"name": name, "description": description, "fields": _field_items(fields)}
-        return await request_shaped(
-            self._client,
-            "POST",
-            "v1/database/create-table",
-            cast_to=str,
-            shape=lambda table_id: TableCreated(table_id),
-            json=body,
+        return await self._client._request(
+            "POST", "v1/database/create-table", cast_to=TableCreated, json=body
         )
 
     async def import_records(
@@ -160,12 +176,10 @@ class DatabasesResource(Resource):
         for index, row in enumerate(records):
             if not isinstance(row, Mapping) or not row:
                 raise InvalidParameterError(f"records[{index}]", "must be a non-empty mapping")
-        return await request_shaped(
-            self._client,
+        return await self._client._request(
             "POST",
             "v1/database/import/records",
-            cast_to=list,
-            shape=lambda ids: ImportTasks(structure(ids, builtins.list[str])),
+            cast_to=ImportTasks,
             json={"table_id": table_id, "records": [dict(row) for row in records]},
         )
 
@@ -191,15 +205,20 @@ class DatabasesResource(Resource):
         filter: Mapping[str, Any] | None = None,  # the API field name
         keyword: str | None = None,
     ) -> RecordPage:
-        """One page of rows (page size 1-100), optionally by one unique field or a keyword.
+        """One page of rows (page size 1-100), optionally filtered.
+
+        ``filter`` maps field names to values; every pair must match (the page's example
+        filters on two unique fields at once). ``keyword`` is a fuzzy search; both may be
+        given (database/Retrieve_Database_Records.md).
 
         Example: ``p = await client.databases.list_records(table_id=t, page_size=50)``
         """
         require_text("table_id", table_id)
         check_int_range("page", page, 1, 1_000_000)
         check_int_range("page_size", page_size, 1, 100)
-        if filter is not None and (not isinstance(filter, Mapping) or len(filter) != 1):
-            raise InvalidParameterError("filter", "must map exactly one unique field to a value")
+        _check_filter("filter", filter)
+        if keyword is not None:
+            require_text("keyword", keyword)
         body = compact(
             table_id=table_id,
             page=page,
@@ -245,8 +264,9 @@ class DatabasesResource(Resource):
         update_data: Sequence[Mapping[str, Any]],
         is_create: bool | None = None,
     ) -> RecordUpdateResult:
-        """Update up to 100 rows, each ``{record_id | filter, updated_fields}``; ``is_create``
-        inserts rows that no filter matched (upsert).
+        """Update up to 100 rows, each ``{record_id | filter, updated_fields}`` (``record_id``
+        wins); ``is_create`` inserts rows that no filter matched (upsert). The JSON body may be
+        at most 5 MB (database/Update_Table_Data.md).
 
         Example: ``await client.databases.update_records(table_id=t,
         update_data=[{"record_id": r, "updated_fields": {"qty": 2}}])``
@@ -258,6 +278,11 @@ class DatabasesResource(Resource):
             for i, item in enumerate(update_data)
         ]
         body = compact(table_id=table_id, is_create=is_create, update_data=items)
+        size = len(json.dumps(body, ensure_ascii=False, default=str).encode())
+        if size > MAX_UPDATE_BODY_BYTES:
+            raise InvalidParameterError(
+                "update_data", f"the JSON body is {size} bytes, over the 5 MB limit"
+            )
         return await self._client._request(
             "POST", "v2/database/update/record", cast_to=RecordUpdateResult, json=body
         )

@@ -61,6 +61,8 @@ class KnowledgeBaseResource(Resource):
     ) -> KnowledgeBaseCreated:
         """Create a knowledge base (``POST /v1/bot/knowledge/base/create``).
 
+        GPTBots only (not on the AltaBots pages).
+
         Example: ``kb = await client.knowledge_base.create(name="Docs", desc="Product docs")``
         """
         require_text("name", name)
@@ -130,6 +132,8 @@ class KnowledgeBaseResource(Resource):
     async def upload_file(self, file: FileInput, *, filename: str | None = None) -> UploadedFile:
         """Upload one document as multipart (legacy; pdf, doc, docx, md, txt; split every
         600 tokens).
+
+        GPTBots only (not on the AltaBots pages).
 
         Example: ``doc = await client.knowledge_base.upload_file("guide.pdf")``
         """

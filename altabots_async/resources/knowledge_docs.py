@@ -6,6 +6,7 @@ import builtins
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import quote
 
 import attrs
 
@@ -48,6 +49,25 @@ from ._doc_items import (
 )
 
 __all__ = ["SPREADSHEET_LIMITS", "TEXT_DOC_LIMITS", "ChunksResource", "DocsResource", "QAResource"]
+
+DEFAULT_CHUNK_TOKEN = 600
+"""The documented default of ``chunk_token``, sent when neither it nor ``splitter`` is given."""
+
+
+def _chunking(chunk_token: int | None, splitter: str | None) -> dict[str, Any]:
+    """``chunk_token`` and/or ``splitter`` for the text-document calls.
+
+    The pages say "either maximum token count or delimiter must be provided" (both: the
+    delimiter wins) and also that ``chunk_token`` defaults to 600: when neither is given,
+    the documented default is sent so that every request satisfies the rule
+    (knowledge/Add_Text_Docs.md, knowledge/Update_Text_Docs.md).
+    """
+    check_int_range("chunk_token", chunk_token, 1, 1000)
+    if splitter is not None and (not isinstance(splitter, str) or not splitter):
+        raise InvalidParameterError("splitter", "must be a non-empty string")
+    if chunk_token is None and splitter is None:
+        chunk_token = DEFAULT_CHUNK_TOKEN
+    return compact(chunk_token=chunk_token, splitter=splitter)
 
 
 @attrs.define
@@ -111,18 +131,17 @@ class DocsResource(Resource):
     ) -> DocumentChanges:
         """Add text documents (pdf, txt, md, doc, docx; <= 20 per call) by URL or base64.
 
+        Chunking: ``chunk_token`` (1-1000 tokens) and/or ``splitter`` (wins when both are
+        given); neither given: ``chunk_token=600`` is sent, the documented default (the page
+        requires one of the two).
+
         Example: ``await client.knowledge_base.docs.add_text(files=[Path("faq.md")])``
         """
-        check_int_range("chunk_token", chunk_token, 1, 1000)
+        chunking = _chunking(chunk_token, splitter)
         items = await document_items(
             files, limits=TEXT_DOC_LIMITS, max_count=MAX_FILES_PER_CALL, update=False
         )
-        body = compact(
-            knowledge_base_id=knowledge_base_id,
-            files=items,
-            chunk_token=chunk_token,
-            splitter=splitter,
-        )
+        body = compact(knowledge_base_id=knowledge_base_id, files=items, **chunking)
         return await self._client._request(
             "POST", "v1/bot/doc/text/add", cast_to=DocumentChanges, json=body
         )
@@ -136,9 +155,11 @@ class DocsResource(Resource):
     ) -> DocumentChanges:
         """Replace text documents, keeping their ids (<= 200 per call; ``doc_id`` each).
 
+        Chunking as :meth:`add_text` (one of ``chunk_token`` / ``splitter``; neither: 600).
+
         Example: ``await client.knowledge_base.docs.update_text(files=[{"doc_id": d, ...}])``
         """
-        check_int_range("chunk_token", chunk_token, 1, 1000)
+        chunking = _chunking(chunk_token, splitter)
         items = await document_items(
             files,
             limits=TEXT_DOC_LIMITS,
@@ -146,7 +167,7 @@ class DocsResource(Resource):
             update=True,
             name_required=False,
         )
-        body = compact(files=items, chunk_token=chunk_token, splitter=splitter)
+        body = compact(files=items, **chunking)
         return await self._client._request(
             "PUT", "v1/bot/doc/text/update", cast_to=DocumentChanges, json=body
         )
@@ -186,14 +207,19 @@ class DocsResource(Resource):
         chunk_token: int | None = None,
         header_row: int | None = None,
     ) -> DocumentChanges:
-        """Replace spreadsheets, keeping their ids (<= 20 per call; ``doc_id`` each).
+        """Replace spreadsheets, keeping their ids (<= 20 per call; ``doc_id`` each;
+        ``file_name`` optional: the page's field table does not list it).
 
         Example: ``await client.knowledge_base.docs.update_spreadsheet(files=[...])``
         """
         check_int_range("chunk_token", chunk_token, 1, 1000)
         check_int_range("header_row", header_row, 1, 5)
         items = await document_items(
-            files, limits=SPREADSHEET_LIMITS, max_count=MAX_FILES_PER_CALL, update=True
+            files,
+            limits=SPREADSHEET_LIMITS,
+            max_count=MAX_FILES_PER_CALL,
+            update=True,
+            name_required=False,
         )
         body = compact(
             knowledge_base_id=knowledge_base_id,
@@ -206,7 +232,13 @@ class DocsResource(Resource):
         )
 
     async def delete(self, doc_ids: Sequence[str]) -> Acknowledgement:
-        """Delete documents (sent as one comma-separated ``doc=a,b``).
+        """Delete documents.
+
+        The ids travel as one query parameter, separated by literal commas, exactly as the
+        page's example (``?doc=id1,id2``; knowledge/Delete_Docs.md): each id is
+        percent-encoded on its own, the separating commas are not (an encoded ``%2C`` is a
+        different URI, RFC 3986 §2.2). The page's field table calls ``doc`` an array in the
+        "Request Body", but a DELETE carries none and the example sends the query.
 
         Example: ``await client.knowledge_base.docs.delete([doc_id])``
         """
@@ -214,11 +246,9 @@ class DocsResource(Resource):
         for index, value in enumerate(ids):
             if "," in value:
                 raise InvalidParameterError(f"doc[{index}]", "must not contain a comma")
+        query = ",".join(quote(value, safe="") for value in ids)
         return await self._client._request(
-            "DELETE",
-            "v1/bot/doc/batch/delete",
-            cast_to=Acknowledgement,
-            params={"doc": ",".join(ids)},
+            "DELETE", f"v1/bot/doc/batch/delete?doc={query}", cast_to=Acknowledgement
         )
 
     async def status(self, data_ids: Sequence[str]) -> builtins.list[DocStatus]:
@@ -299,6 +329,9 @@ class QAResource(Resource):
     ) -> DocumentChanges:
         """Replace a Q&A document: ``doc_id`` + ``qa_list``, or ``files`` (each with ``doc_id``).
 
+        Not on the AltaBots pages of the vendor's docs repository (REFERENCE saw it on the live
+        site; GPTBots documents it).
+
         Example: ``await client.knowledge_base.qa.update(doc_id=d, qa_list=[QAPair("q", "a")])``
         """
         if (doc_id is None) == (files is None):
@@ -318,6 +351,9 @@ class QAResource(Resource):
         self, doc_id: str, chunks: Sequence[QAChunk | Mapping[str, Any]]
     ) -> Acknowledgement:
         """Append Q&A chunks to a Q&A document.
+
+        Not on the AltaBots pages of the vendor's docs repository (REFERENCE saw it on the live
+        site; GPTBots documents it).
 
         Example: ``await client.knowledge_base.qa.add_chunks(doc_id, [QAChunk("q", "a")])``
         """

@@ -1,8 +1,21 @@
-"""The Speech category: ``client.speech`` (REFERENCE §4.10, endpoints 62-63).
+"""The Speech category: ``client.speech`` (REFERENCE §4.10, endpoints 62-63; vendor pages
+``docs/speech/*.md``).
 
-The voice-to-text path is unconfirmed for altatech.ai: the AltaBots page's URL line says
-``/v1/bot/identify`` (our default), its curl example and the legacy GPTBots page say
-``/v1/identify``, and current GPTBots uses ``/v1/audio-to-text``. Pass ``path=`` to choose.
+Voice to text: the AltaBots page (speech/Voice_to_Text.md) names two paths, ``/v1/bot/identify``
+on its "Request URL" line and ``/v1/identify`` in its own curl example. The default is
+``/v1/identify``, on this evidence:
+
+* the page is a copy of GPTBots' legacy "Voice to Text" page for the same API. There, the
+  English page's URL line is a leftover from another page (``/v1/bot/detail``, the agent
+  detail endpoint) while its curl example says ``/v1/identify``, and the Chinese original
+  gives ``/v1/identify`` on both its URL line and its example
+  (gptbots.ai/docs/api-doc/chat/voice-to-text; gptbots.gitbook.io/gptbots.zh, "语音转文本");
+* ``/v1/bot/identify`` appears nowhere else, in either vendor's docs: it reads as that
+  leftover ``/v1/bot/...`` merged with the right name;
+* GPTBots' current reference renamed the endpoint ``/v1/audio-to-text``, never
+  ``/v1/bot/identify``.
+
+``path=`` picks another (``VOICE_TO_TEXT_PATHS`` lists every one seen in the docs).
 """
 
 from __future__ import annotations
@@ -14,8 +27,9 @@ from .._files import MIB, FileInput, read_upload, request_bytes, request_multipa
 from ..types.speech import Transcription
 from ._base import Resource
 
-VOICE_TO_TEXT_PATH = "/v1/bot/identify"
-VOICE_TO_TEXT_PATHS = ("/v1/bot/identify", "/v1/identify", "/v1/audio-to-text")
+VOICE_TO_TEXT_PATH = "/v1/identify"
+"""The default voice-to-text path (see the module notes for why)."""
+VOICE_TO_TEXT_PATHS = ("/v1/identify", "/v1/bot/identify", "/v1/audio-to-text")
 """Paths seen in the docs for voice-to-text; the first is the default."""
 VOICE_MAX_BYTES = 25 * MIB
 AUDIO_EXTENSIONS = ("m4a", "mp3", "webm", "mp4", "mpga", "wav", "mpeg")
@@ -37,7 +51,9 @@ class SpeechResource(Resource):
         """Transcribe an audio file (m4a, mp3, webm, mp4, mpga, wav, mpeg; <= 25 MB).
 
         ``file`` is a path, bytes or an async byte stream; give ``filename`` (for its
-        extension) with bytes or a stream. ``path`` picks the endpoint (see the module notes).
+        extension) with bytes or a stream. ``path`` picks the endpoint: ``/v1/identify`` by
+        default, the path of the page's own curl example and of GPTBots' page it was copied
+        from; the page's URL line says ``/v1/bot/identify`` (see the module notes).
 
         Example: ``text = (await client.speech.voice_to_text("question.mp3")).text``
         """

@@ -1,4 +1,5 @@
-"""The User category: ``client.users`` (REFERENCE §4.6, endpoints 44-47)."""
+"""The User category: ``client.users`` (REFERENCE §4.6, endpoints 44-47; vendor pages
+``docs/users/*.md``)."""
 
 from __future__ import annotations
 
@@ -8,45 +9,16 @@ from typing import Any
 import attrs
 
 from .._checks import InvalidParameterError, check_count, check_ids, compact, require_text
-from .._convert import structure
 from ..types.users import AnonymousId, PropertyUpdate, PropertyValue, UserBinding, UserProperties
 from ._base import Resource
-from ._shaping import request_shaped
 
 MAX_BINDINGS = 100
+"""Bindings one user id keeps; past it the server drops the oldest (not a request limit)."""
 MAX_QUERY_IDS = 100
 
 
-def _normalize_property(item: Any) -> Any:
-    """Accept both ``property_name`` and ``propertyName`` for a property item."""
-    if isinstance(item, dict) and "property_name" not in item and "propertyName" in item:
-        item = {**item, "property_name": item["propertyName"]}
-    return item
-
-
-def _normalize_properties(items: Any) -> Any:
-    return [_normalize_property(item) for item in items] if isinstance(items, list) else items
-
-
-def _shape_update(body: dict[str, Any]) -> PropertyUpdate:
-    fixed = {
-        key: _normalize_properties(body.get(key, [])) for key in ("success_update", "fail_update")
-    }
-    return structure(fixed, PropertyUpdate)
-
-
-def _shape_query(body: list[Any]) -> list[UserProperties]:
-    fixed = [
-        {**item, "property_values": _normalize_properties(item.get("property_values", []))}
-        if isinstance(item, dict)
-        else item
-        for item in body
-    ]
-    return structure(fixed, list[UserProperties])
-
-
 def _binding_items(anonymous_ids: Sequence[AnonymousId | Mapping[str, Any]]) -> list[Any]:
-    check_count("anonymous_ids", anonymous_ids, low=1, high=MAX_BINDINGS)
+    check_count("anonymous_ids", anonymous_ids, low=1, high=10**9)
     items = []
     for index, raw in enumerate(anonymous_ids):
         field = f"anonymous_ids[{index}]"
@@ -70,7 +42,11 @@ class UsersResource(Resource):
     async def set_user_id(
         self, *, user_id: str, anonymous_ids: Sequence[AnonymousId | Mapping[str, Any]]
     ) -> UserBinding:
-        """Bind anonymous channel ids (<= 100) to ``user_id``; rebinding moves a binding.
+        """Bind anonymous channel ids to ``user_id``; rebinding moves a binding.
+
+        A binding is keyed by ``anonymous_id`` + ``conversation_type`` + ``source_id``. A user
+        id keeps at most 100 bindings: past that the server drops the ones with the oldest
+        update time, so more are not refused here (users/Set UserID V2.md).
 
         Example: ``await client.users.set_user_id(user_id="u1",
         anonymous_ids=[AnonymousId("tg-42", "TELEGRAM")])``
@@ -114,12 +90,10 @@ class UsersResource(Resource):
             }
             for i, (name, value) in enumerate(pairs)
         ]
-        return await request_shaped(
-            self._client,
+        return await self._client._request(
             "POST",
             "v1/property/update",
-            cast_to=dict,
-            shape=_shape_update,
+            cast_to=PropertyUpdate,
             json={"user_id": user_id, "property_values": items},
         )
 
@@ -130,6 +104,11 @@ class UsersResource(Resource):
         anonymous_ids: Sequence[str] | None = None,
     ) -> list[UserProperties]:
         """Attributes of up to 100 users (``user_ids`` wins) or visitors (``anonymous_ids``).
+
+        Ids are sent as repeated query keys (``user_ids=a&user_ids=b``). None of the ids
+        known: the page's HTTP 503 "User ID Not Found" raises :class:`UserNotFoundError`
+        (504 "Anonymous User ID Not Found": :class:`AnonymousUserNotFoundError`), at once:
+        not retried, one call spent (users/Query User Attributes.md).
 
         Example: ``[u] = await client.users.query_properties(user_ids=["u1"])``
         """
@@ -142,13 +121,8 @@ class UsersResource(Resource):
             params = {
                 "anonymous_ids": check_ids("anonymous_ids", anonymous_ids, high=MAX_QUERY_IDS)
             }
-        return await request_shaped(
-            self._client,
-            "GET",
-            "v2/user-property/query",
-            cast_to=list,
-            shape=_shape_query,
-            params=params,
+        return await self._client._request(
+            "GET", "v2/user-property/query", cast_to=list[UserProperties], params=params
         )
 
     async def get_cdp(

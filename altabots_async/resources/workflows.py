@@ -124,6 +124,8 @@ class WorkflowsResource(Resource):
     ) -> WorkflowRunLogPage:
         """One page of runs (page size 10-100; debug runs are never listed).
 
+        GPTBots only (not on the AltaBots pages).
+
         Example: ``logs = await client.workflows.run_logs(start_time=t0, end_time=t1)``
         """
         start, end = time_range(start_time, end_time, max_days=None)
@@ -152,6 +154,8 @@ class WorkflowsResource(Resource):
         user_id: str | None = None,
     ) -> AsyncPager[WorkflowRunLog]:
         """Every run in the range, page after page, fetched lazily.
+
+        GPTBots only (not on the AltaBots pages).
 
         Example: ``async for log in client.workflows.run_logs_all(start_time=t0, end_time=t1):``
         """

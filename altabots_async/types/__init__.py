@@ -1,5 +1,11 @@
-"""attrs models of the API, grouped like the resources. No I/O here."""
+"""attrs models of the API, grouped like the resources. No I/O here.
 
+Every response model is a :class:`Model`: it keeps the JSON object it came from (``raw``,
+unknown keys included), names the fields that did not fit (``decode_errors``), and turns back
+into plain JSON data with ``to_dict()``.
+"""
+
+from ._base import Model
 from .agent import (
     Agent,
     ApiKeyInfo,
@@ -93,6 +99,7 @@ from .knowledge import (
     DocumentChanges,
     DocumentFile,
     DocumentResult,
+    FailedDocument,
     KnowledgeBase,
     KnowledgeBaseCreated,
     KnowledgeBaseList,
@@ -152,6 +159,7 @@ __all__ = [
     "DocumentFile",
     "DocumentResult",
     "EndEvent",
+    "FailedDocument",
     "FeedbackResult",
     "FlowOutputEvent",
     "FlowOutputItem",
@@ -173,6 +181,7 @@ __all__ = [
     "MessageInfoEvent",
     "MessagePage",
     "MessageReply",
+    "Model",
     "OutputAudio",
     "OutputContent",
     "OutputItem",

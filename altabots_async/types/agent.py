@@ -6,11 +6,11 @@ from typing import Any
 
 import attrs
 
-from .._convert import StrList
+from ._base import Model, StrList
 
 
 @attrs.frozen
-class Agent:
+class Agent(Model):
     """The agent behind the API key (``GET /v1/bot/detail``).
 
     ``bot_type`` is ``"QuestionAnswer"`` or ``"Flow"`` (legacy ``"IntelligentAssistant"``);
@@ -36,7 +36,7 @@ class Agent:
 
 
 @attrs.frozen
-class ApiKeyInfo:
+class ApiKeyInfo(Model):
     """What ``GET /v1/api-key/verify`` says about the key (field names unconfirmed).
 
     ``type`` is the entity kind (``"agent"`` or ``"workflow"``); the id may come as ``id``,
@@ -56,7 +56,7 @@ class ApiKeyInfo:
 
 
 @attrs.frozen
-class Version:
+class Version(Model):
     """One version of an agent or workflow (``GET /v1/{agent,workflow}/version/list``).
 
     ``create_time`` and ``release_time`` are epoch milliseconds (``release_time`` empty or
@@ -74,7 +74,7 @@ class Version:
 
 
 @attrs.frozen
-class VersionImport:
+class VersionImport(Model):
     """The draft version made from an imported ``.bot`` / ``.flow`` file."""
 
     version: str | None = None
@@ -84,7 +84,7 @@ class VersionImport:
 
 
 @attrs.frozen
-class VersionRelease:
+class VersionRelease(Model):
     """The outcome of publishing a version."""
 
     version: str | None = None
@@ -92,7 +92,7 @@ class VersionRelease:
 
 
 @attrs.frozen
-class VersionRollback:
+class VersionRollback(Model):
     """The outcome of a rollback: ``source_version`` copied to ``new_version``."""
 
     source_version: str | None = None
@@ -103,7 +103,7 @@ class VersionRollback:
 
 
 @attrs.frozen
-class Skill:
+class Skill(Model):
     """A private Skill of a LoopAgent (create / update)."""
 
     skill_id: str

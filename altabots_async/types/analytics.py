@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import attrs
 
+from ._base import Model
+
 __all__ = [
     "ConversationCredit",
     "ConversationCreditPage",
@@ -15,7 +17,7 @@ __all__ = [
 
 
 @attrs.frozen
-class CreditTotal:
+class CreditTotal(Model):
     """Credits spent in a range (``GET /v1/account/bill/total``), by kind and in ``total``."""
 
     start_date: str | None = None
@@ -32,10 +34,17 @@ class CreditTotal:
 
 
 @attrs.frozen
-class DailyCredit:
-    """Credits of one day (``date`` as ``YYYY-MM-DD``)."""
+class DailyCredit(Model):
+    """Credits of one day: ``date`` as ``YYYY-MM-DD``.
 
-    date: str
+    The page's example rows carry ``date``; its field table lists ``start_date`` and
+    ``end_date`` instead (analytics/Get_Detailed_Credit_Consumption_.md). Both forms decode;
+    :attr:`day` is whichever came.
+    """
+
+    date: str | None = None
+    start_date: str | None = None
+    end_date: str | None = None
     total: float = 0.0
     chat: float | None = None
     knowledge_doc_indexing: float | None = None
@@ -46,9 +55,14 @@ class DailyCredit:
     asr: float | None = None
     tts: float | None = None
 
+    @property
+    def day(self) -> str | None:
+        """The day of the row: ``date``, else ``start_date``."""
+        return self.date or self.start_date
+
 
 @attrs.frozen
-class ConversationCredit:
+class ConversationCredit(Model):
     """Credits of one conversation; ``conversation_create_time`` in epoch milliseconds."""
 
     conversation_id: str
@@ -67,7 +81,7 @@ class ConversationCredit:
 
 
 @attrs.frozen
-class ConversationCreditPage:
+class ConversationCreditPage(Model):
     """One page of per-conversation credits (wire key ``list``)."""
 
     items: list[ConversationCredit] = attrs.field(factory=list, alias="list")
@@ -79,7 +93,7 @@ class ConversationCreditPage:
 
 
 @attrs.frozen
-class WorkflowRunCredit:
+class WorkflowRunCredit(Model):
     """Credits of one workflow run; ``run_start_time`` in epoch milliseconds."""
 
     run_id: str
@@ -98,7 +112,7 @@ class WorkflowRunCredit:
 
 
 @attrs.frozen
-class WorkflowRunCreditPage:
+class WorkflowRunCreditPage(Model):
     """One page of per-run credits (wire key ``list``)."""
 
     items: list[WorkflowRunCredit] = attrs.field(factory=list, alias="list")

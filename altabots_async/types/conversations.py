@@ -14,6 +14,8 @@ from typing import Any, ClassVar
 
 import attrs
 
+from ._base import Model
+
 __all__ = [
     "AudioDeltaEvent",
     "Citation",
@@ -73,7 +75,7 @@ __all__ = [
 
 
 @attrs.frozen
-class Conversation:
+class Conversation(Model):
     """A new conversation (``POST /v1/conversation``)."""
 
     conversation_id: str
@@ -83,7 +85,7 @@ class Conversation:
 
 
 @attrs.frozen
-class TokenDetails:
+class TokenDetails(Model):
     """Tokens by modality (``prompt_tokens_details``, ``completion_tokens_details``)."""
 
     text_tokens: int | None = None
@@ -92,7 +94,7 @@ class TokenDetails:
 
 
 @attrs.frozen
-class TokenUsage:
+class TokenUsage(Model):
     """Tokens of one reply (``usage.tokens``; also the data of stream event code 4)."""
 
     total_tokens: int | None = None
@@ -103,7 +105,7 @@ class TokenUsage:
 
 
 @attrs.frozen
-class CreditUsage:
+class CreditUsage(Model):
     """Credits of one reply (``usage.credits``)."""
 
     total_credits: float | None = None
@@ -114,7 +116,7 @@ class CreditUsage:
 
 
 @attrs.frozen
-class Usage:
+class Usage(Model):
     """``usage`` of a reply: tokens and credits."""
 
     tokens: TokenUsage | None = None
@@ -122,7 +124,7 @@ class Usage:
 
 
 @attrs.frozen
-class OutputAudio:
+class OutputAudio(Model):
     """One audio piece of an output: a URL and its transcript."""
 
     audio: str | None = None
@@ -130,7 +132,7 @@ class OutputAudio:
 
 
 @attrs.frozen
-class OutputContent:
+class OutputContent(Model):
     """The content of one output item."""
 
     text: str | None = None
@@ -138,7 +140,7 @@ class OutputContent:
 
 
 @attrs.frozen
-class OutputItem:
+class OutputItem(Model):
     """One item of ``output[]``: what one component (FlowAgent branch) produced."""
 
     from_component_branch: str | None = None
@@ -147,7 +149,7 @@ class OutputItem:
 
 
 @attrs.frozen
-class CitationAttachment:
+class CitationAttachment(Model):
     """The attachment a citation points at."""
 
     id: str | None = None
@@ -158,7 +160,7 @@ class CitationAttachment:
 
 
 @attrs.frozen
-class Citation:
+class Citation(Model):
     """One entry of a blocking reply's ``citations[]`` (with ``corner_citation``).
 
     ``index`` matches the ``$[index]$`` mark in the text; ``type`` is ``attachment``,
@@ -182,7 +184,7 @@ class Citation:
 
 
 @attrs.frozen
-class MessageReply:
+class MessageReply(Model):
     """The agent's complete reply (blocking send-message; also webhook push W1).
 
     ``create_time`` is epoch seconds. ``message_id`` is what other endpoints call
@@ -205,7 +207,7 @@ class MessageReply:
 
 
 @attrs.frozen
-class MessageAccepted:
+class MessageAccepted(Model):
     """The answer to a webhook-mode send: the reply itself arrives at your webhook (W1).
 
     The reference does not document this body; whatever ids the server sends are kept.
@@ -219,7 +221,7 @@ class MessageAccepted:
 
 
 @attrs.frozen
-class StreamAudioData:
+class StreamAudioData(Model):
     """Audio of a flow output item: ``{transcript, url, seconds}``."""
 
     transcript: str | None = None
@@ -228,7 +230,7 @@ class StreamAudioData:
 
 
 @attrs.frozen
-class FlowOutputItem:
+class FlowOutputItem(Model):
     """One FlowAgent component output (legacy ``flow_output[]``, stream code 10)."""
 
     content: str | None = None
@@ -238,7 +240,7 @@ class FlowOutputItem:
 
 
 @attrs.frozen
-class LegacyReply:
+class LegacyReply(Model):
     """A reply in the legacy shape (v1 send-message; webhook push W2).
 
     ``message_type`` is ``ANSWER`` or ``QUESTION``. The v1 send-message response is not
@@ -257,7 +259,7 @@ class LegacyReply:
 
 
 @attrs.frozen
-class ConversationSummary:
+class ConversationSummary(Model):
     """One row of the conversation list; ``recent_chat_time`` is epoch ms."""
 
     conversation_id: str
@@ -272,7 +274,7 @@ class ConversationSummary:
 
 
 @attrs.frozen
-class ConversationPage:
+class ConversationPage(Model):
     """One page of ``GET /v1/bot/conversation/page`` (wire key ``list``)."""
 
     conversations: list[ConversationSummary] = attrs.field(factory=list, alias="list")
@@ -283,7 +285,7 @@ class ConversationPage:
 
 
 @attrs.frozen
-class ContentPart:
+class ContentPart(Model):
     """A part of a branch: ``type`` is text, image, audio, document, video or file; the value
     is under the key of the same name (files as ``{url, format, name, size}``, assistant audio
     as ``{url, transcript}``; one object or a list, kept as sent)."""
@@ -298,7 +300,7 @@ class ContentPart:
 
 
 @attrs.frozen
-class MessageContent:
+class MessageContent(Model):
     """One component branch of a message (``from_component_branch`` empty for users)."""
 
     from_component_branch: str | None = None
@@ -306,7 +308,7 @@ class MessageContent:
 
 
 @attrs.frozen
-class ConversationMessage:
+class ConversationMessage(Model):
     """One message of ``GET /v2/messages``; ``create_time`` is epoch ms, ``role`` user or
     assistant, ``feedback`` POSITIVE / NEGATIVE / empty."""
 
@@ -329,7 +331,7 @@ class ConversationMessage:
 
 
 @attrs.frozen
-class MessagePage:
+class MessagePage(Model):
     """One page of ``GET /v2/messages``."""
 
     conversation_content: list[ConversationMessage] = attrs.field(factory=list)
@@ -340,7 +342,7 @@ class MessagePage:
 
 
 @attrs.frozen
-class LegacyMessage:
+class LegacyMessage(Model):
     """One message of ``GET /v1/messages``; ``message_type`` QUESTION or ANSWER."""
 
     message_id: str
@@ -351,7 +353,7 @@ class LegacyMessage:
 
 
 @attrs.frozen
-class LegacyMessagePage:
+class LegacyMessagePage(Model):
     """One page of ``GET /v1/messages``."""
 
     messages: list[LegacyMessage] = attrs.field(factory=list)
@@ -362,14 +364,14 @@ class LegacyMessagePage:
 
 
 @attrs.frozen
-class SuggestedQuestions:
+class SuggestedQuestions(Model):
     """Follow-up questions for a reply (``GET /v1/next/question``)."""
 
     questions: list[str] = attrs.field(factory=list)
 
 
 @attrs.frozen
-class CorrelatedChunk:
+class CorrelatedChunk(Model):
     """One knowledge chunk behind a reply."""
 
     content: str | None = None
@@ -380,7 +382,7 @@ class CorrelatedChunk:
 
 
 @attrs.frozen
-class CorrelatedDataset:
+class CorrelatedDataset(Model):
     """The knowledge chunks behind a reply (``GET /v1/correlate/dataset``)."""
 
     conversation_id: str | None = None
@@ -390,7 +392,7 @@ class CorrelatedDataset:
 
 
 @attrs.frozen
-class ReferenceDoc:
+class ReferenceDoc(Model):
     """One document behind a reply (camelCase on the wire)."""
 
     data_id: str | None = attrs.field(default=None, alias="dataId")
@@ -399,7 +401,7 @@ class ReferenceDoc:
 
 
 @attrs.frozen
-class References:
+class References(Model):
     """The documents behind a reply (``POST /v1/bot/data/references``, unwrapped from
     ``{code, msg, data}``)."""
 
@@ -413,7 +415,7 @@ class References:
 
 
 @attrs.frozen
-class QARecord:
+class QARecord(Model):
     """One question/answer pair from history; ``q_time`` is epoch seconds, ``aid`` the
     answer id, ``user_feedback`` as sent (GOOD, BAD, NONE, ...)."""
 
@@ -429,21 +431,21 @@ class QARecord:
 
 
 @attrs.frozen
-class QARecordPage:
+class QARecordPage(Model):
     """One page of ``GET /v1/message/qa/record/page`` (the API sends no total)."""
 
     qa: list[QARecord] = attrs.field(factory=list)
 
 
 @attrs.frozen
-class FeedbackResult:
+class FeedbackResult(Model):
     """``{affectCount}`` of feedback and quality calls: 1 when applied."""
 
     affect_count: int | None = attrs.field(default=None, alias="affectCount")
 
 
 @attrs.frozen
-class LogTreeNode:
+class LogTreeNode(Model):
     """One step of a reply's execution trace (recursive through ``children``)."""
 
     log_component_name: str | None = attrs.field(default=None, alias="logComponentName")
@@ -460,7 +462,7 @@ class LogTreeNode:
 
 
 @attrs.frozen
-class LogTreeSummary:
+class LogTreeSummary(Model):
     """Totals of an execution trace."""
 
     running_status: str | None = attrs.field(default=None, alias="runningStatus")
@@ -471,7 +473,7 @@ class LogTreeSummary:
 
 
 @attrs.frozen
-class LogTree:
+class LogTree(Model):
     """The execution trace of one reply (``GET /v1/bot/logtree/query``; fields unconfirmed)."""
 
     msg_id: str | None = attrs.field(default=None, alias="msgId")
@@ -485,7 +487,7 @@ class LogTree:
 
 
 @attrs.frozen
-class HandoffAck:
+class HandoffAck(Model):
     """The answer of the human-handoff reply and close calls (``{code, message}``)."""
 
     code: int | None = None
@@ -498,7 +500,7 @@ class HandoffAck:
 
 
 @attrs.frozen
-class StreamCitation:
+class StreamCitation(Model):
     """A citation of stream event code 20 (camelCase on the wire)."""
 
     index: str | None = None
@@ -518,7 +520,7 @@ class StreamCitation:
 
 
 @attrs.frozen
-class CorrelatedAttachment:
+class CorrelatedAttachment(Model):
     """An attachment of stream event code 83 (camelCase on the wire)."""
 
     data_id: str | None = attrs.field(default=None, alias="dataId")
@@ -537,14 +539,13 @@ class CorrelatedAttachment:
 
 
 @attrs.frozen
-class StreamEvent:
+class StreamEvent(Model):
     """Base of the events of a streamed reply: the wire ``code``, ``message`` and raw object."""
 
     CODE: ClassVar[int | None] = None
 
     code: int
     message: str | None = attrs.field(default=None, kw_only=True)
-    raw: dict[str, Any] = attrs.field(factory=dict, kw_only=True, repr=False, eq=False)
 
 
 @attrs.frozen

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
+
+from ._base import Model, StrList, also
 
 __all__ = [
     "ImportFailure",
@@ -23,7 +25,7 @@ __all__ = [
 
 
 @attrs.frozen
-class TableField:
+class TableField(Model):
     """A column: ``type`` is ``TEXT``, ``INT``, ``FLOAT``, ``DATETIME`` or ``BOOLEAN``."""
 
     name: str
@@ -34,7 +36,7 @@ class TableField:
 
 
 @attrs.frozen
-class Table:
+class Table(Model):
     """A table of the agent's database (list view)."""
 
     table_id: str
@@ -45,28 +47,36 @@ class Table:
 
 
 @attrs.frozen
-class TableList:
+class TableList(Model):
     """``POST /v1/database/tables/page``: the tables (unpaginated)."""
 
     tables: list[Table] = attrs.field(factory=list)
 
 
 @attrs.frozen
-class TableCreated:
-    """The id of a table just created."""
+class TableCreated(Model):
+    """The id of a table just created: ``data`` of the answer, a bare id in practice; the
+    page types it "object" (database/Create_Database_Table.md), so ``{"table_id"}`` or
+    ``{"id"}`` decode too."""
 
-    table_id: str
+    WIRE_BARE: ClassVar[str | None] = "table_id"
 
-
-@attrs.frozen
-class ImportTasks:
-    """The ids of the asynchronous import tasks (poll ``import_results``)."""
-
-    task_ids: list[str] = attrs.field(factory=list)
+    table_id: str = attrs.field(metadata=also("id"))
 
 
 @attrs.frozen
-class ImportFailure:
+class ImportTasks(Model):
+    """The ids of the asynchronous import tasks (poll ``import_results``): ``data`` of the
+    answer, a list of ids in the example (database/Add_Table_Data.md; typed "object" in its
+    table); a single id decodes too."""
+
+    WIRE_BARE: ClassVar[str | None] = "task_ids"
+
+    task_ids: StrList = attrs.field(factory=lambda: StrList([]), metadata=also("ids"))
+
+
+@attrs.frozen
+class ImportFailure(Model):
     """Rows that failed to import and why (``row`` null when the whole import was refused)."""
 
     row: Any = None
@@ -76,7 +86,7 @@ class ImportFailure:
 
 
 @attrs.frozen
-class ImportResult:
+class ImportResult(Model):
     """Progress of one import task; ``status`` e.g. ``AVAILABLE`` or ``FAIL``."""
 
     id: str
@@ -89,13 +99,14 @@ class ImportResult:
 
 
 @attrs.frozen
-class TableInfo:
-    """A table's definition as returned with its records."""
+class TableInfo(Model):
+    """A table's definition as returned with its records (``field_count``: the example's
+    spelling; ``fieldCount``, the field table's, decodes too)."""
 
     id: str | None = None
     name: str | None = None
     description: str | None = None
-    field_count: int | None = None
+    field_count: int | None = attrs.field(default=None, metadata=also("fieldCount"))
     fields: list[TableField] = attrs.field(factory=list)
     bot_id: str | None = None
     project_id: str | None = None
@@ -103,7 +114,7 @@ class TableInfo:
 
 
 @attrs.frozen
-class Record:
+class Record(Model):
     """A row: ``value`` maps field names to values; times in epoch milliseconds."""
 
     id: str
@@ -113,27 +124,38 @@ class Record:
 
 
 @attrs.frozen
-class RecordPage:
+class RecordPage(Model):
     """One page of rows with the table definition and ``total_count``."""
 
     records: list[Record] = attrs.field(factory=list)
     total_count: int | None = None
-    table_info: TableInfo | None = None
+    table_info: TableInfo | None = attrs.field(default=None, metadata=also("tableInfo"))
 
 
 @attrs.frozen
-class RecordUpdateFailure:
-    """An update item that failed, and why."""
+class RecordUpdateFailure(Model):
+    """An update item that failed, and why. ``fail_reason`` is a string in the page's example
+    and an array in its field table (database/Update_Table_Data.md): kept as sent;
+    :attr:`fail_reasons` is always a list."""
 
     upsert_data: Any = None
-    fail_reason: str | None = None
+    fail_reason: str | list[str] | None = None
+
+    @property
+    def fail_reasons(self) -> list[str]:
+        """The reason(s), as a list whatever the wire form."""
+        if self.fail_reason is None:
+            return []
+        return [self.fail_reason] if isinstance(self.fail_reason, str) else self.fail_reason
 
 
 @attrs.frozen
-class RecordUpdateResult:
+class RecordUpdateResult(Model):
     """The outcome of an update/upsert call."""
 
-    total_count: int | None = attrs.field(default=None, alias="totalCount")
+    total_count: int | None = attrs.field(
+        default=None, alias="totalCount", metadata=also("total_count")
+    )
     success_count: int | None = None
     fail_count: int | None = None
     fail_detail: list[RecordUpdateFailure] = attrs.field(factory=list)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import attrs
+
+from ._base import Model, also
 
 __all__ = [
     "Acknowledgement",
@@ -13,6 +17,7 @@ __all__ = [
     "DocumentChanges",
     "DocumentFile",
     "DocumentResult",
+    "FailedDocument",
     "KnowledgeBase",
     "KnowledgeBaseCreated",
     "KnowledgeBaseList",
@@ -29,7 +34,7 @@ __all__ = [
 
 
 @attrs.frozen
-class Acknowledgement:
+class Acknowledgement(Model):
     """A write acknowledged as ``{"code": 0, "message": "OK"}``."""
 
     code: int = 0
@@ -37,7 +42,7 @@ class Acknowledgement:
 
 
 @attrs.frozen
-class AffectCount:
+class AffectCount(Model):
     """A write answered with ``{"affectCount": n}`` (rows affected)."""
 
     affect_count: int = attrs.field(default=0, alias="affectCount")
@@ -47,7 +52,7 @@ class AffectCount:
 
 
 @attrs.frozen
-class DocumentFile:
+class DocumentFile(Model):
     """One file of a document add/update call: by URL or inline base64 (base64 wins).
 
     ``doc_id`` is required on the update calls and ignored by the add calls. Build one from a
@@ -63,7 +68,7 @@ class DocumentFile:
 
 
 @attrs.frozen
-class QAPair:
+class QAPair(Model):
     """A question and its answer (``qaList`` items)."""
 
     question: str
@@ -71,7 +76,7 @@ class QAPair:
 
 
 @attrs.frozen
-class TextChunk:
+class TextChunk(Model):
     """A chunk appended to a text document: ``content`` (<= 1000 tokens), ``keywords`` (<= 50)."""
 
     content: str
@@ -79,7 +84,7 @@ class TextChunk:
 
 
 @attrs.frozen
-class QAChunk:
+class QAChunk(Model):
     """A Q&A chunk appended to a Q&A document; ``keywords`` at most 50."""
 
     question: str
@@ -91,7 +96,7 @@ class QAChunk:
 
 
 @attrs.frozen
-class KnowledgeBase:
+class KnowledgeBase(Model):
     """A knowledge base with its counts (``doc`` documents, ``chunk`` chunks, ``token``s)."""
 
     id: str
@@ -105,14 +110,14 @@ class KnowledgeBase:
 
 
 @attrs.frozen
-class KnowledgeBaseList:
+class KnowledgeBaseList(Model):
     """``GET /v1/bot/knowledge/base/page``: every knowledge base of the agent (unpaginated)."""
 
     knowledge_base: list[KnowledgeBase] = attrs.field(factory=list)
 
 
 @attrs.frozen
-class KnowledgeBaseCreated:
+class KnowledgeBaseCreated(Model):
     """``POST /v1/bot/knowledge/base/create``: the new id."""
 
     knowledge_base_id: str
@@ -122,7 +127,7 @@ class KnowledgeBaseCreated:
 
 
 @attrs.frozen
-class Doc:
+class Doc(Model):
     """A document of a knowledge base. ``create_time`` / ``update_time`` are epoch seconds."""
 
     id: str
@@ -140,7 +145,7 @@ class Doc:
 
 
 @attrs.frozen
-class DocPage:
+class DocPage(Model):
     """One page of ``GET /v1/bot/doc/query/page`` (wire key ``list``) and the ``total``."""
 
     items: list[Doc] = attrs.field(factory=list, alias="list")
@@ -148,7 +153,7 @@ class DocPage:
 
 
 @attrs.frozen
-class DocumentResult:
+class DocumentResult(Model):
     """A document created or replaced."""
 
     doc_id: str
@@ -156,23 +161,62 @@ class DocumentResult:
 
 
 @attrs.frozen
-class DocumentChanges:
-    """``{doc: [...], failed: [...]}``: what was accepted, and the names or ids that failed."""
+class FailedDocument(Model):
+    """A document that failed, when the server describes it as an object (the pages' field
+    tables type ``failed`` as ``Array<Object>``; their examples send plain names or ids).
+    Which keys such an object holds is undocumented: the usual ones are read, all are kept
+    in ``raw``."""
 
-    doc: list[DocumentResult] = attrs.field(factory=list)
-    failed: list[str] = attrs.field(factory=list)
+    doc_id: str | None = None
+    doc_name: str | None = None
+    file_name: str | None = None
+    name: str | None = None
+    reason: str | None = attrs.field(default=None, metadata=also("fail_reason", "message"))
+
+    @property
+    def label(self) -> str | None:
+        """The document's name or id, whichever the server gave."""
+        return self.file_name or self.doc_name or self.name or self.doc_id
 
 
 @attrs.frozen
-class DocStatus:
-    """A document's processing status (``AVAILABLE`` when embedded; others unconfirmed)."""
+class DocumentChanges(Model):
+    """``{doc: [...], failed: [...]}``: what was accepted, and what failed.
+
+    ``failed`` holds names (add calls) or ids (update calls) as sent: plain strings, as every
+    example shows, or :class:`FailedDocument` objects, as the field tables type them.
+    """
+
+    doc: list[DocumentResult] = attrs.field(factory=list)
+    failed: list[str | FailedDocument] = attrs.field(factory=list)
+
+    @property
+    def failed_labels(self) -> list[str]:
+        """The name or id of each failed document, whichever form the server sent."""
+        labels = []
+        for item in self.failed:
+            label = item if isinstance(item, str) else item.label
+            if label:
+                labels.append(label)
+        return labels
+
+
+@attrs.frozen
+class DocStatus(Model):
+    """A document's processing status (``AVAILABLE`` when embedded; others unconfirmed).
+
+    The answer is a bare list in the page's example and a ``doc`` array in its field table
+    (knowledge/Query_Doc_Status.md): both decode.
+    """
+
+    WIRE_LIST_KEYS: ClassVar[tuple[str, ...]] = ("doc",)
 
     data_id: str
     data_status: str | None = None
 
 
 @attrs.frozen
-class VectorMatchItem:
+class VectorMatchItem(Model):
     """One matching chunk and its score."""
 
     content: str | None = None
@@ -181,7 +225,7 @@ class VectorMatchItem:
 
 
 @attrs.frozen
-class VectorMatch:
+class VectorMatch(Model):
     """``POST /v1/vector/match``: ``total`` and the chunks, best first (wire key ``list``)."""
 
     items: list[VectorMatchItem] = attrs.field(factory=list, alias="list")
@@ -189,7 +233,7 @@ class VectorMatch:
 
 
 @attrs.frozen
-class UploadedFile:
+class UploadedFile(Model):
     """The legacy single-file upload's answer (``data_id``/``data_name``, or ``id``/``name``)."""
 
     data_id: str | None = None

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import attrs
 
+from ._base import Model
+
 __all__ = ["Transcription"]
 
 
 @attrs.frozen
-class Transcription:
+class Transcription(Model):
     """The text recognised in an audio file."""
 
     text: str

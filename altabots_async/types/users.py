@@ -6,11 +6,13 @@ from typing import Any
 
 import attrs
 
+from ._base import Model, also
+
 __all__ = ["AnonymousId", "PropertyUpdate", "PropertyValue", "UserBinding", "UserProperties"]
 
 
 @attrs.frozen
-class AnonymousId:
+class AnonymousId(Model):
     """A channel identity bound to a user: keyed by id, channel type and source."""
 
     anonymous_id: str
@@ -19,7 +21,7 @@ class AnonymousId:
 
 
 @attrs.frozen
-class UserBinding:
+class UserBinding(Model):
     """A ``user_id`` and the anonymous ids bound to it."""
 
     user_id: str
@@ -27,15 +29,15 @@ class UserBinding:
 
 
 @attrs.frozen
-class PropertyValue:
+class PropertyValue(Model):
     """One user attribute (wire key ``property_name``; ``propertyName`` is accepted too)."""
 
-    property_name: str
+    property_name: str = attrs.field(metadata=also("propertyName"))
     value: Any = None
 
 
 @attrs.frozen
-class PropertyUpdate:
+class PropertyUpdate(Model):
     """``POST /v1/property/update``: the attributes stored and those refused."""
 
     success_update: list[PropertyValue] = attrs.field(factory=list)
@@ -43,7 +45,7 @@ class PropertyUpdate:
 
 
 @attrs.frozen
-class UserProperties:
+class UserProperties(Model):
     """The attributes of one user (by ``user_id``) or visitor (by ``anonymous_id``)."""
 
     user_id: str | None = None

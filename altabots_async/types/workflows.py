@@ -6,11 +6,13 @@ from typing import Any
 
 import attrs
 
+from ._base import Model
+
 __all__ = ["WorkflowRun", "WorkflowRunLog", "WorkflowRunLogPage", "WorkflowWebhook"]
 
 
 @attrs.frozen
-class WorkflowWebhook:
+class WorkflowWebhook(Model):
     """A callback for an async run's result: ``method``, ``url`` and optional ``headers``."""
 
     method: str
@@ -19,7 +21,7 @@ class WorkflowWebhook:
 
 
 @attrs.frozen
-class WorkflowRun:
+class WorkflowRun(Model):
     """A workflow run (invoke or result query). ``status`` is ``SUCCEED``, ``FAILED``,
     ``PENDING`` or ``RUNNING``; times are epoch milliseconds; ``total_cost`` is in credits.
     An async invoke returns only the ids and ``PENDING``."""
@@ -44,7 +46,7 @@ class WorkflowRun:
 
 
 @attrs.frozen
-class WorkflowRunLog:
+class WorkflowRunLog(Model):
     """One row of the run list; ``input`` / ``output`` are JSON text as sent."""
 
     log_id: str | None = None
@@ -54,7 +56,7 @@ class WorkflowRunLog:
 
 
 @attrs.frozen
-class WorkflowRunLogPage:
+class WorkflowRunLogPage(Model):
     """One page of ``GET /v1/workflow/run/logs`` (wrapper keys unconfirmed: ``list``, ``total``)."""
 
     items: list[WorkflowRunLog] = attrs.field(factory=list, alias="list")

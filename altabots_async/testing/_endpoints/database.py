@@ -23,6 +23,7 @@ INVALID_FIELD_NAME = 403103
 TABLE_NOT_FOUND = 403106
 FIELD_TYPES = ("TEXT", "INT", "FLOAT", "DATETIME", "BOOLEAN")
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,31}")
+_FIELD_NAME = re.compile(r"[a-z0-9_]{1,32}")
 ROW_CREDITS = 0.001
 
 
@@ -91,14 +92,19 @@ async def create_table(ctx: Context) -> Response:
         if not isinstance(field, dict):
             raise bad("fields items must be objects")
         fname = field.get("name")
-        if not isinstance(fname, str) or not fname or len(fname) > 32:
+        if not isinstance(fname, str) or _FIELD_NAME.fullmatch(fname) is None:
             raise bad("invalid field name", INVALID_FIELD_NAME)
         if field.get("type") not in FIELD_TYPES:
             raise bad("type must be one of " + ", ".join(FIELD_TYPES))
+        fdescription = field.get("description")
+        if not isinstance(fdescription, str) or not fdescription.strip():
+            raise bad("fields[].description is required")
+        if len(fdescription) > 128:
+            raise bad("fields[].description: at most 128 characters")
         clean.append(
             {
                 "name": fname,
-                "description": field.get("description") or "",
+                "description": fdescription,
                 "type": field["type"],
                 "required": bool(field.get("required")),
                 "unique": bool(field.get("unique")),
@@ -132,12 +138,9 @@ def _import(ctx: Context, table: dict[str, Any], rows: list[Any]) -> dict[str, A
             continue
         keys = {(u, row[u]) for u in uniques}
         if keys & stored:
-            return {
-                "status": "FAIL",
-                "total": len(rows),
-                "accepted": [],
-                "failures": [_failure(None, "conflicts with existing data")],
-            }
+            conflict = _failure(None, "conflicts with existing data")
+            conflict.update(row_number_start=1, row_number_end=len(rows))
+            return {"status": "FAIL", "total": len(rows), "accepted": [], "failures": [conflict]}
         if keys & seen:
             failures.append(_failure(number, "duplicate unique value in this import"))
             continue
@@ -147,7 +150,9 @@ def _import(ctx: Context, table: dict[str, Any], rows: list[Any]) -> dict[str, A
 
 
 def _failure(row: int | None, reason: str) -> dict[str, Any]:
-    return {"row": row, "row_number_start": row, "row_number_end": row, "fail_reason": reason}
+    """A ``fail_detail`` item as the page shows it: a row's own failure has
+    ``row_number_start`` / ``row_number_end`` 0 (database/Query_Status_of_Adding_Table_Data.md)."""
+    return {"row": row, "row_number_start": 0, "row_number_end": 0, "fail_reason": reason}
 
 
 def _new_record(ctx: Context, table: dict[str, Any], value: dict[str, Any]) -> None:
@@ -201,7 +206,8 @@ async def import_results(ctx: Context) -> Response:
 
 @routes.post("/v1/database/records/page")
 async def records_page(ctx: Context) -> Response:
-    """A page of rows (1-100), by one unique field ``filter`` or a ``keyword``, wrapped."""
+    """A page of rows (1-100), wrapped; ``filter`` (every field given must match: the
+    page's example uses two unique fields) and ``keyword`` may be combined."""
     body = ctx.request.json_object()
     table = _table(ctx, body)
     page = int_field(body.get("page"), "page", 1, 10**9)
@@ -209,10 +215,12 @@ async def records_page(ctx: Context) -> Response:
     records = list(table["records"].values())
     filter_ = body.get("filter")
     if filter_ is not None:
-        if not isinstance(filter_, dict) or len(filter_) != 1:
-            raise bad("filter must hold exactly one unique field")
-        if next(iter(filter_)) not in _unique_fields(table):
-            raise bad("filter field must be a unique field")
+        if not isinstance(filter_, dict) or not filter_:
+            raise bad("filter must map one or more fields to values")
+        names = {f["name"] for f in table["fields"]}
+        unknown = sorted(str(key) for key in filter_ if key not in names)
+        if unknown:
+            raise bad(f"filter names unknown fields: {', '.join(unknown)}")
         records = [r for r in records if _matches(r, filter_)]
     keyword = body.get("keyword")
     if keyword:
@@ -243,6 +251,16 @@ def _select(table: dict[str, Any], item: dict[str, Any]) -> list[dict[str, Any]]
     return [r for r in table["records"].values() if _matches(r, filter_)]
 
 
+def _upsert_data(item: dict[str, Any]) -> dict[str, Any]:
+    """A failed item as the page echoes it: its ``record_id`` or ``filter``, and ``value``."""
+    selector = (
+        {"record_id": item["record_id"]}
+        if item.get("record_id") is not None
+        else {"filter": item.get("filter")}
+    )
+    return {**selector, "value": item.get("updated_fields")}
+
+
 @routes.post("/v2/database/update/record")
 async def update_records(ctx: Context) -> Response:
     """Update rows by id or filter (<= 100 items); ``is_create`` inserts unmatched filters."""
@@ -261,7 +279,9 @@ async def update_records(ctx: Context) -> Response:
             success += 1
             continue
         if not targets:
-            failures.append({"upsert_data": item, "fail_reason": "no matching record"})
+            failures.append(
+                {"upsert_data": _upsert_data(item), "fail_reason": "no matching record"}
+            )
             continue
         for record in targets:
             record["value"].update(item["updated_fields"])

@@ -153,10 +153,14 @@ def _add_or_update(ctx: Context, *, kind: str, update: bool) -> Response:
     body = ctx.request.json_object()
     types = SHEET_TYPES if kind == "spreadsheet" else TEXT_TYPES
     files = _files(body, 200 if update and kind == "text" else 20)
+    if kind == "text" and body.get("chunk_token") is None and not body.get("splitter"):
+        raise bad("either chunk_token or splitter must be provided")
     chunk_token = int_field(body.get("chunk_token"), "chunk_token", 1, 1000, default=600)
     if kind == "spreadsheet":
         int_field(body.get("header_row"), "header_row", 1, 5, default=1)
     splitter = body.get("splitter") if kind == "text" else None
+    if splitter is not None and not isinstance(splitter, str):
+        raise bad("splitter must be a string")
     docs: dict[str, dict[str, Any]] = _kb(ctx)["docs"]
     done: list[dict[str, str]] = []
     failed: list[str] = []

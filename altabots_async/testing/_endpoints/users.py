@@ -17,6 +17,8 @@ routes = RouteTable()
 
 MAX_BINDINGS = 100
 MAX_QUERY_IDS = 100
+USER_NOT_FOUND = 503
+ANONYMOUS_NOT_FOUND = 504
 
 
 def _users(ctx: Context) -> dict[str, Any]:
@@ -34,7 +36,8 @@ def _binding_key(item: dict[str, Any]) -> tuple[Any, Any, Any]:
 
 @routes.post("/v1/user/set-userid")
 async def set_user_id(ctx: Context) -> Response:
-    """Bind anonymous ids to a user; a binding moves from any other user; <= 100 kept."""
+    """Bind anonymous ids to a user; a binding moves from any other user (a known one is
+    refreshed: it becomes the newest); past 100 the oldest are dropped, never refused."""
     body = ctx.request.json_object()
     user_id = str_field(body, "user_id") or ""
     items = body.get("anonymous_ids")
@@ -47,7 +50,7 @@ async def set_user_id(ctx: Context) -> Response:
         item = {
             "anonymous_id": str_field(raw, "anonymous_id"),
             "conversation_type": str_field(raw, "conversation_type"),
-            "source_id": raw.get("source_id") or "",
+            "source_id": raw.get("source_id") or None,
         }
         key = _binding_key(item)
         for owned in bindings.values():
@@ -81,9 +84,25 @@ async def property_update(ctx: Context) -> Response:
     return Response.json({"success_update": success, "fail_update": fail})
 
 
+def _known(ctx: Context, key: str, ident: str) -> bool:
+    """Whether the simulator has heard of this user id (or anonymous id)."""
+    state = _users(ctx)
+    if ident in state["properties"]:
+        return True
+    bindings: dict[str, list[dict[str, Any]]] = state["bindings"]
+    if key == "user_id":
+        return ident in bindings
+    return any(b["anonymous_id"] == ident for owned in bindings.values() for b in owned)
+
+
 @routes.get("/v2/user-property/query")
 async def property_query(ctx: Context) -> Response:
-    """Attributes by ``user_ids`` (wins) or ``anonymous_ids``, at most 100 ids."""
+    """Attributes by ``user_ids`` (wins) or ``anonymous_ids``, at most 100 ids.
+
+    Unknown ids come back with no attributes; when none is known the page's statuses
+    answer: HTTP 503 "User ID Not Found" (user ids) or 504 "Anonymous User ID Not Found",
+    without ``Retry-After`` (users/Query User Attributes.md).
+    """
     user_ids = ctx.request.query_all("user_ids")
     anonymous_ids = ctx.request.query_all("anonymous_ids")
     key, ids = ("user_id", user_ids) if user_ids else ("anonymous_id", anonymous_ids)
@@ -91,6 +110,12 @@ async def property_query(ctx: Context) -> Response:
         raise bad("user_ids or anonymous_ids is required")
     if len(ids) > MAX_QUERY_IDS:
         raise bad(f"at most {MAX_QUERY_IDS} ids per request")
+    if not any(_known(ctx, key, ident) for ident in ids):
+        if key == "user_id":
+            return Response.error(USER_NOT_FOUND, USER_NOT_FOUND, "User ID Not Found")
+        return Response.error(
+            ANONYMOUS_NOT_FOUND, ANONYMOUS_NOT_FOUND, "Anonymous User ID Not Found"
+        )
     properties = _users(ctx)["properties"]
     rows = [
         {
