@@ -42,10 +42,11 @@ otherwise and always under trio.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.util
 import logging
 import ssl
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 import httpx
@@ -62,8 +63,10 @@ __all__ = [
     "TransportChoice",
     "aiohttp_available",
     "aiohttp_transport",
+    "make_inner_transport",
     "make_transport",
     "map_aiohttp_error",
+    "transport_label",
 ]
 
 logger = logging.getLogger("altabots_async")
@@ -124,6 +127,20 @@ def map_aiohttp_error(
     return None
 
 
+@contextlib.contextmanager
+def _mapped(request: httpx.Request) -> Iterator[None]:
+    """The one place the adapter maps a failure (sending, reading and closing a body)."""
+    import aiohttp
+
+    try:
+        yield
+    except (TimeoutError, httpx.TransportError, aiohttp.ClientError) as exc:
+        mapped = map_aiohttp_error(exc, request)
+        if mapped is None:
+            raise
+        raise mapped from mapped.__cause__
+
+
 class _MappedStream(httpx.AsyncByteStream):
     """A response body whose read and close failures are mapped like the request's."""
 
@@ -132,31 +149,13 @@ class _MappedStream(httpx.AsyncByteStream):
         self._request = request
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        try:
+        with _mapped(self._request):
             async for chunk in self._inner:
                 yield chunk
-        except (TimeoutError, httpx.TransportError, OSError) as exc:
-            mapped = _map_or_none(exc, self._request)
-            if mapped is None:
-                raise
-            raise mapped from mapped.__cause__
 
     async def aclose(self) -> None:
-        try:
+        with _mapped(self._request):
             await self._inner.aclose()
-        except (TimeoutError, httpx.TransportError, OSError) as exc:
-            mapped = _map_or_none(exc, self._request)
-            if mapped is None:
-                raise
-            raise mapped from mapped.__cause__
-
-
-def _map_or_none(exc: BaseException, request: httpx.Request) -> httpx.TransportError | None:
-    import aiohttp
-
-    if isinstance(exc, aiohttp.ClientError | asyncio.TimeoutError | httpx.TransportError):
-        return map_aiohttp_error(exc, request)
-    return None
 
 
 def _adapter_class() -> type[AiohttpTransport]:
@@ -164,7 +163,6 @@ def _adapter_class() -> type[AiohttpTransport]:
         from httpx_aiohttp import AiohttpTransport
     except ImportError:
         raise ConfigurationError(_INSTALL_HINT) from None
-    import aiohttp
 
     class AiohttpAdapter(AiohttpTransport):
         """``httpx_aiohttp.AiohttpTransport`` with failures mapped by what is known."""
@@ -175,13 +173,8 @@ def _adapter_class() -> type[AiohttpTransport]:
                     "transport='aiohttp' runs on asyncio only; use 'httpx' or 'auto' under "
                     f"{_running_library()}"
                 )
-            try:
+            with _mapped(request):
                 response: httpx.Response = await super().handle_async_request(request)
-            except (TimeoutError, httpx.TransportError, aiohttp.ClientError) as exc:
-                mapped = map_aiohttp_error(exc, request)
-                if mapped is None:
-                    raise
-                raise mapped from mapped.__cause__
             response.stream = _MappedStream(response.stream, request)  # type: ignore[arg-type]
             return response
 
@@ -222,12 +215,17 @@ def _choose(library: str | None) -> Literal["httpx", "aiohttp"]:
 
 
 def make_transport(
-    choice: Literal["httpx", "aiohttp"], *, verify: ssl.SSLContext | str | bool = True
+    choice: Literal["httpx", "aiohttp"],
+    *,
+    verify: ssl.SSLContext | str | bool = True,
+    proxy: httpx.Proxy | None = None,
 ) -> httpx.AsyncBaseTransport:
-    """A fresh inner transport of the named stack (``verify``: TLS verification, as httpx)."""
+    """A fresh inner transport of the named stack (``verify``: TLS verification, as httpx;
+    ``proxy``: an HTTP(S) proxy both stacks use the same way: ``CONNECT`` for https targets,
+    absolute-form requests for http ones)."""
     if choice == "aiohttp":
-        return aiohttp_transport(verify=verify)
-    return httpx.AsyncHTTPTransport(limits=DEFAULT_CONNECTION_LIMITS, verify=verify)
+        return aiohttp_transport(verify=verify, proxy=proxy)
+    return httpx.AsyncHTTPTransport(limits=DEFAULT_CONNECTION_LIMITS, verify=verify, proxy=proxy)
 
 
 class AutoTransport(httpx.AsyncBaseTransport):
@@ -267,3 +265,34 @@ class AutoTransport(httpx.AsyncBaseTransport):
 
     def __repr__(self) -> str:
         return f"AutoTransport(name={self.name!r})"
+
+
+def make_inner_transport(
+    choice: TransportChoice,
+    *,
+    verify: ssl.SSLContext | str | bool = True,
+    proxy: httpx.Proxy | None = None,
+) -> httpx.AsyncBaseTransport:
+    """The transport that really sends: ``"auto"`` decides at the first request (see
+    :class:`AutoTransport`), ``"httpx"`` / ``"aiohttp"`` now; ``verify`` and ``proxy`` go to
+    whichever stack is made."""
+    if choice == "auto":
+        if verify is True and proxy is None:
+            return AutoTransport()
+        return AutoTransport(lambda chosen: make_transport(chosen, verify=verify, proxy=proxy))
+    if choice not in ("httpx", "aiohttp"):
+        raise ConfigurationError(
+            f"transport must be 'auto', 'httpx', 'aiohttp' or an httpx transport, not {choice!r}"
+        )
+    return make_transport(choice, verify=verify, proxy=proxy)
+
+
+def transport_label(inner: httpx.AsyncBaseTransport) -> str:
+    """The name ``client.transport_name`` shows for an inner transport."""
+    if isinstance(inner, AutoTransport):
+        return inner.name
+    if isinstance(inner, httpx.AsyncHTTPTransport):
+        return "httpx"
+    if type(inner).__name__ == "AiohttpAdapter":
+        return "aiohttp"
+    return type(inner).__name__

@@ -8,11 +8,14 @@ import os
 import ssl
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Literal, Self, TypeVar
 
+import anyio
 import httpx
 
-from ._aiohttp import AutoTransport, TransportChoice, make_transport
+from ._aiohttp import TransportChoice, make_inner_transport, transport_label
+from ._body import buffer_body, decode_json
+from ._boundary import guarded
 from ._constants import (
     DEFAULT_BASE_URL,
     DEFAULT_MAX_IN_FLIGHT,
@@ -21,19 +24,25 @@ from ._constants import (
     ENV_API_KEY,
     ENV_BASE_URL,
     MAX_RESPONSE_BYTES,
+    MAX_STREAM_BYTES,
+    MAX_STREAM_EVENTS,
 )
-from ._exceptions import APIConnectionError, APITimeoutError, ConfigurationError
+from ._exceptions import APITimeoutError, ConfigurationError, ResponseValidationError
 from ._options import (
     EXTENSION,
     NOT_GIVEN,
+    RATE_LIMIT_EXTENSION,
+    STREAM_EXTENSION,
     NotGiven,
     RequestOptions,
+    StreamSettings,
     coerce_timeout,
     given,
 )
-from ._response import APIResponse, decode_json, raise_for_body, read_capped
+from ._proxy import describe, resolve_proxy
+from ._response import APIResponse, raise_for_body
 from ._secret import ApiKey, key_id, key_problem
-from ._transport import RATE_LIMIT_EXTENSION, Hook, RateLimitTransport, send_with_limiter
+from ._transport import Hook, RateLimitTransport, send_with_limiter
 from ._urls import normalize_base_url
 from ._version import __version__
 from .ratelimit._headers import RateLimitHeaders
@@ -52,36 +61,12 @@ from .resources.webhooks import WebhooksResource
 from .resources.workflows import WorkflowsResource
 
 T = TypeVar("T")
+Expect = Literal["json", "bytes", "stream"]
 
 logger = logging.getLogger("altabots_async")
 _MAX_CACHED_URLS = 1024
 
-
-def make_inner_transport(
-    choice: TransportChoice, *, verify: ssl.SSLContext | str | bool = True
-) -> httpx.AsyncBaseTransport:
-    """The transport that really sends: ``"auto"`` decides at the first request (see
-    :class:`~altabots_async._aiohttp.AutoTransport`), ``"httpx"`` / ``"aiohttp"`` now."""
-    if choice == "auto":
-        if verify is True:
-            return AutoTransport()
-        return AutoTransport(lambda chosen: make_transport(chosen, verify=verify))
-    if choice not in ("httpx", "aiohttp"):
-        raise ConfigurationError(
-            f"transport must be 'auto', 'httpx', 'aiohttp' or an httpx transport, not {choice!r}"
-        )
-    return make_transport(choice, verify=verify)
-
-
-def transport_label(inner: httpx.AsyncBaseTransport) -> str:
-    """The name ``client.transport_name`` shows for an inner transport."""
-    if isinstance(inner, AutoTransport):
-        return inner.name
-    if isinstance(inner, httpx.AsyncHTTPTransport):
-        return "httpx"
-    if type(inner).__name__ == "AiohttpAdapter":
-        return "aiohttp"
-    return type(inner).__name__
+__all__ = ["AsyncAltaBots", "make_inner_transport", "transport_label"]
 
 
 class _Shared:
@@ -105,7 +90,12 @@ class AsyncAltaBots:
         limiter: a :class:`RateLimiter` to share with other clients (then leave ``quota``
             unset and configure the limiter instead).
         timeout: seconds, an ``httpx.Timeout``, or None (no timeout). Default 60 s (10 s to
-            connect).
+            connect). It bounds each step (connecting, each read, each write), not the
+            call: a server that drips a byte just inside it can hold a call much longer.
+        deadline: seconds the whole call may take, or None (default: no deadline): queue
+            wait, every attempt and retry, and reading the body (a streamed reply to its
+            end). Past it: :class:`APITimeoutError`; a queue that cannot serve the call in
+            time raises :class:`QuotaExhaustedError` at once, as ``max_wait`` does.
         max_retries: transparent retries (429 always; connect errors always; 5xx and
             timeouts only for idempotent calls). Default 3.
         http_client: a caller-owned ``httpx.AsyncClient``; it is not closed by this client.
@@ -116,11 +106,18 @@ class AsyncAltaBots:
         max_in_flight: at most this many requests in flight (when the client makes its own
             limiter).
         max_response_bytes: cap on a decoded response body (default 10 MiB).
+        max_stream_bytes, max_stream_events: caps on a whole streamed reply, decoded bytes
+            (default 32 MiB) and events (default 100,000); past either,
+            :class:`ResponseTooLargeError`.
         allow_insecure_http: allow ``http://`` to a non-loopback host.
         verify: TLS certificate verification of the client's own transport: True (default,
             the system's trust store via httpx), a CA bundle path or an ``ssl.SSLContext``.
             ``verify=False`` turns verification off and logs a WARNING; it is never implied.
         hook: called as ``hook(event, details)`` on request, response and retry.
+        proxy: an ``http://`` or ``https://`` proxy URL (or ``httpx.Proxy``) for the client's
+            own transport; None: from the environment when ``trust_env``.
+        trust_env: read ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``ALL_PROXY`` / ``NO_PROXY``
+            (default True; loopback hosts always go direct). See ``_proxy.py``.
 
     Example::
 
@@ -156,6 +153,11 @@ class AsyncAltaBots:
         allow_insecure_http: bool = False,
         verify: ssl.SSLContext | str | bool = True,
         hook: Hook | None = None,
+        deadline: float | None = None,
+        max_stream_bytes: int = MAX_STREAM_BYTES,
+        max_stream_events: int = MAX_STREAM_EVENTS,
+        proxy: str | httpx.URL | httpx.Proxy | None = None,
+        trust_env: bool = True,
     ) -> None:
         raw_key = api_key if api_key is not None else os.environ.get(ENV_API_KEY)
         if raw_key is None or not raw_key.strip():
@@ -176,8 +178,13 @@ class AsyncAltaBots:
         )
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
             raise ConfigurationError("max_retries must be an int >= 0")
-        if max_response_bytes < 1:
-            raise ConfigurationError("max_response_bytes must be >= 1")
+        for name, cap in (
+            ("max_response_bytes", max_response_bytes),
+            ("max_stream_bytes", max_stream_bytes),
+            ("max_stream_events", max_stream_events),
+        ):
+            if isinstance(cap, bool) or not isinstance(cap, int) or cap < 1:
+                raise ConfigurationError(f"{name} must be an int >= 1")
         if limiter is not None and quota is not None:
             raise ConfigurationError(
                 "pass either quota=... or limiter=... (configure the quota on the limiter)"
@@ -189,7 +196,10 @@ class AsyncAltaBots:
         self.max_retries = max_retries
         self.priority = priority
         self.max_wait = max_wait
+        self.deadline = _check_deadline(deadline)
         self.max_response_bytes = max_response_bytes
+        self.max_stream_bytes = max_stream_bytes
+        self.max_stream_events = max_stream_events
         self.limiter = limiter or RateLimiter(quota, max_in_flight=max_in_flight)
         self._hook = hook
         self._shared = _Shared()
@@ -205,6 +215,17 @@ class AsyncAltaBots:
             )
         self._owns_http = http_client is None
         self._external_http = http_client is not None
+        own_transport = http_client is None and not isinstance(transport, httpx.AsyncBaseTransport)
+        if proxy is not None and not own_transport:
+            raise ConfigurationError(
+                "proxy=... configures the client's own transport; configure the http_client "
+                "or transport you pass instead"
+            )
+        self.proxy = (
+            resolve_proxy(self.base_url, proxy, trust_env=trust_env, environ=os.environ)
+            if own_transport
+            else None
+        )
         if http_client is not None:
             self._http = http_client
             self._inner: httpx.AsyncBaseTransport | None = None
@@ -217,7 +238,7 @@ class AsyncAltaBots:
             inner = (
                 transport
                 if isinstance(transport, httpx.AsyncBaseTransport)
-                else make_inner_transport(transport, verify=verify)
+                else make_inner_transport(transport, verify=verify, proxy=self.proxy)
             )
             self._inner = inner
             self._transport = RateLimitTransport(
@@ -228,7 +249,12 @@ class AsyncAltaBots:
                 timeout=self.timeout,
                 follow_redirects=False,
             )
-        logger.debug("client created: base_url=%s transport=%s", self.base_url, self.transport_name)
+        logger.debug(
+            "client created: base_url=%s transport=%s proxy=%s",
+            self.base_url,
+            self.transport_name,
+            describe(self.proxy),
+        )
         self._bind_resources()
 
     def _bind_resources(self) -> None:
@@ -289,6 +315,7 @@ class AsyncAltaBots:
         max_wait: float | NotGiven | None = NOT_GIVEN,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> Self:
         """A light copy with other per-call defaults, sharing the limiter and the pool.
 
@@ -306,6 +333,8 @@ class AsyncAltaBots:
             if max_retries < 0:
                 raise ConfigurationError("max_retries must be >= 0")
             clone.max_retries = max_retries
+        if deadline is not NOT_GIVEN:
+            clone.deadline = _check_deadline(deadline)
         clone._bind_resources()
         return clone
 
@@ -365,6 +394,7 @@ class AsyncAltaBots:
         files: Any = None,
         data: Mapping[str, Any] | None = None,
         idempotent: bool | None = None,
+        max_bytes: int | None = None,
     ) -> httpx.Request:
         url = self._url(path)
         multipart = files is not None
@@ -393,42 +423,45 @@ class AsyncAltaBots:
                 headers=self._request_headers(json_body=not multipart),
                 extensions={"timeout": self.timeout.as_dict()},
             )
+        if multipart:
+            # Encoded once, up front, so that the scheduler may resend it after a 429 (not
+            # processed by definition) as it does JSON calls; httpx would otherwise stream
+            # the parts and the transport could not replay them.
+            request.read()
+        max_wait = self.max_wait
+        if self.deadline is not None:
+            max_wait = self.deadline if max_wait is None else min(max_wait, self.deadline)
         request.extensions[EXTENSION] = RequestOptions(
             priority=self.priority,
-            max_wait=self.max_wait,
+            max_wait=max_wait,
             max_retries=self.max_retries,
             idempotent=idempotent,
             bucket=self._bucket,
+            max_response_bytes=max_bytes or self.max_response_bytes,
         )
         return request
 
     async def _send(self, request: httpx.Request) -> httpx.Response:
-        try:
-            if self._external_http:
-                return await send_with_limiter(
-                    self._send_external,
-                    request,
-                    self.limiter,
-                    default_retries=self.max_retries,
-                    hook=self._hook,
-                )
-            if self._http.is_closed:
-                raise RuntimeError("Cannot send a request, as the client has been closed.")
-            # Straight to our RateLimitTransport: AsyncClient.send would add auth, redirect
-            # and cookie handling we never use (extracting cookies alone cost ~40 µs/call).
-            response = await self._transport.handle_async_request(request)
-            response.request = request
-            return response
-        except httpx.TimeoutException as exc:
-            raise APITimeoutError(
-                f"{request.method} {request.url.path}: request timed out ({type(exc).__name__})",
-                request=request,
-            ) from exc
-        except httpx.TransportError as exc:
-            raise APIConnectionError(
-                f"{request.method} {request.url.path}: {type(exc).__name__}: {_safe(exc)}",
-                request=request,
-            ) from exc
+        """Through the scheduler, inside the one error boundary (``_boundary.py``)."""
+        if self._external_http:
+            step = send_with_limiter(
+                self._send_external,
+                request,
+                self.limiter,
+                default_retries=self.max_retries,
+                hook=self._hook,
+                max_body_bytes=self.max_response_bytes,
+            )
+            return await guarded(step, request, self._api_key)
+        if self._http.is_closed:
+            raise RuntimeError("Cannot send a request, as the client has been closed.")
+        # Straight to our RateLimitTransport: AsyncClient.send would add auth, redirect
+        # and cookie handling we never use (extracting cookies alone cost ~40 µs/call).
+        response = await guarded(
+            self._transport.handle_async_request(request), request, self._api_key
+        )
+        response.request = request
+        return response
 
     async def _send_external(self, request: httpx.Request) -> httpx.Response:
         """Send through a caller-owned ``http_client``. If it follows redirects, httpx drops
@@ -450,6 +483,59 @@ class AsyncAltaBots:
             response = await http.send(target, stream=True, follow_redirects=False)
         return response
 
+    async def _execute(
+        self,
+        request: httpx.Request,
+        cast_to: type[T] | None,
+        expect: Expect,
+        max_bytes: int | None,
+    ) -> Any:
+        """The one response pipeline: send, record the rate-limit info, read the body capped,
+        decode it, raise for an error, then build the model, the bytes, the raw response or
+        (``expect="stream"``, success that is not JSON) hand back the open response."""
+        response = await self._send(request)
+        info = response.extensions.get(RATE_LIMIT_EXTENSION)
+        if info is not None:
+            self._shared.last_rate_limit = info
+        json_type = "json" in response.headers.get("content-type", "").lower()
+        if expect == "stream" and response.status_code < 400 and not json_type:
+            return response
+        cap = max_bytes or self.max_response_bytes
+        content = await guarded(buffer_body(response, cap), request, self._api_key)
+        skip = expect == "bytes" and not json_type
+        body, is_json = (None, False) if skip else decode_json(content)
+        raise_for_body(response, content, body, is_json, secret=self._api_key)
+        if expect == "stream":
+            return response  # a JSON success, read: the stream parser takes it from memory
+        raw = APIResponse(response, content, body, cast_to)
+        if RAW_RESPONSE.get():
+            return raw
+        if expect == "bytes":
+            return content
+        if not is_json and cast_to is not type(None):
+            raise ResponseValidationError(
+                f"{request.method} {request.url.path}: expected a JSON body", body=None
+            )
+        return raw.parse()
+
+    async def _call(
+        self,
+        request: httpx.Request,
+        cast_to: type[T] | None = None,
+        expect: Expect = "json",
+        max_bytes: int | None = None,
+    ) -> Any:
+        """:meth:`_execute` within the call's ``deadline`` (when one is set)."""
+        deadline = self.deadline
+        if deadline is None:
+            return await self._execute(request, cast_to, expect, max_bytes)
+        with anyio.move_on_after(deadline):
+            return await self._execute(request, cast_to, expect, max_bytes)
+        raise APITimeoutError(
+            f"{request.method} {request.url.path}: the call's deadline of {deadline:g} s passed",
+            request=request,
+        )
+
     async def _request(
         self,
         method: str,
@@ -461,28 +547,25 @@ class AsyncAltaBots:
         files: Any = None,
         data: Mapping[str, Any] | None = None,
         idempotent: bool | None = None,
+        expect: Literal["json", "bytes"] = "json",
+        max_bytes: int | None = None,
     ) -> T:
-        """Send one call through the scheduler; return the model (or APIResponse in raw mode)."""
-        request = self._build_request(
-            method, path, params=params, json=json, files=files, data=data, idempotent=idempotent
-        )
-        response = await self._send(request)
-        content = await read_capped(response, self.max_response_bytes)
-        info = response.extensions.get(RATE_LIMIT_EXTENSION)
-        if isinstance(info, RateLimitHeaders):
-            self._shared.last_rate_limit = info
-        body, is_json = decode_json(content)
-        raise_for_body(response, content, body, is_json, secret=self._api_key)
-        raw = APIResponse(response, content, body, cast_to)
-        if RAW_RESPONSE.get():
-            return raw  # type: ignore[return-value]
-        if not is_json and cast_to is not type(None):
-            from ._exceptions import ResponseValidationError
+        """Send one call through the scheduler; return the model (or APIResponse in raw mode).
 
-            raise ResponseValidationError(
-                f"{method} {request.url.path}: expected a JSON body", body=None
-            )
-        return raw.parse()
+        ``expect="bytes"``: the raw body (downloads); ``max_bytes`` overrides the body cap.
+        """
+        request = self._build_request(
+            method,
+            path,
+            params=params,
+            json=json,
+            files=files,
+            data=data,
+            idempotent=idempotent,
+            max_bytes=max_bytes,
+        )
+        result: T = await self._call(request, cast_to, expect, max_bytes)
+        return result
 
     async def _stream(
         self,
@@ -495,32 +578,20 @@ class AsyncAltaBots:
         """Send one streaming call through the scheduler; return the open response.
 
         An error (HTTP status >= 400, or a JSON error body) is read, capped, and raised as
-        the mapped exception. A JSON success body is read and handed back as a buffered
-        response. The caller must close the response it gets.
+        the mapped exception. A JSON success body is read and handed back buffered. The
+        response carries the stream's limits (:class:`StreamSettings`, including what is
+        left of the call's deadline). The caller must close the response it gets.
         """
+        started = anyio.current_time()
         request = self._build_request(method, path, params=params, json=json, idempotent=False)
         request.headers["Accept"] = "text/event-stream, application/json"
-        response = await self._send(request)
-        info = response.extensions.get(RATE_LIMIT_EXTENSION)
-        if isinstance(info, RateLimitHeaders):
-            self._shared.last_rate_limit = info
-        content_type = response.headers.get("content-type", "")
-        if response.status_code < 400 and "application/json" not in content_type:
-            return response
-        content = await read_capped(response, self.max_response_bytes)
-        body, is_json = decode_json(content)
-        raise_for_body(response, content, body, is_json, secret=self._api_key)
-        return httpx.Response(
-            response.status_code,
-            headers=[
-                (name, value)
-                for name, value in response.headers.items()
-                if name not in ("content-encoding", "content-length", "transfer-encoding")
-            ],
-            content=content,
-            request=request,
-            extensions=response.extensions,
+        response: httpx.Response = await self._call(request, None, "stream")
+        response.extensions[STREAM_EXTENSION] = StreamSettings(
+            max_bytes=self.max_stream_bytes,
+            max_events=self.max_stream_events,
+            deadline_at=None if self.deadline is None else started + self.deadline,
         )
+        return response
 
 
 def _clean_params(params: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -529,9 +600,9 @@ def _clean_params(params: Mapping[str, Any] | None) -> dict[str, Any] | None:
     return {k: v for k, v in params.items() if v is not None}
 
 
-def _safe(exc: BaseException) -> str:
-    """An exception's text without anything that could carry a header value."""
-    text = str(exc)
-    if "Bearer" in text or "authorization" in text.lower():
-        return "(details withheld: the error text mentioned request headers)"
-    return text[:300]
+def _check_deadline(value: float | None) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise ConfigurationError("deadline must be a positive number of seconds or None")
+    return float(value)

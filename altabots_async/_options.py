@@ -31,6 +31,12 @@ NotGiven = Literal[_NotGiven.NOT_GIVEN]
 
 EXTENSION = "altabots"
 """Key of :class:`RequestOptions` in ``httpx.Request.extensions``."""
+RATE_LIMIT_EXTENSION: Final = "altabots_rate_limit"
+"""Key in ``httpx.Response.extensions`` of the parsed :class:`RateLimitHeaders`."""
+RETRIES_EXTENSION: Final = "altabots_retries"
+"""Key in ``httpx.Response.extensions`` of the number of transparent retries made."""
+STREAM_EXTENSION: Final = "altabots_stream"
+"""Key in ``httpx.Response.extensions`` of a streamed reply's :class:`StreamSettings`."""
 
 
 @attrs.frozen
@@ -45,6 +51,9 @@ class RequestOptions:
             connect errors for all).
         idempotent: whether resending after "maybe processed" failures is safe.
         bucket: the quota's id (a hash of the API key); None: derived from Authorization.
+        max_response_bytes: cap on a JSON body the transport reads to look for the
+            over-quota code (None: the transport's default, 10 MiB).
+        final_statuses: HTTP statuses this endpoint documents as final: never resent.
     """
 
     priority: int = 0
@@ -52,6 +61,23 @@ class RequestOptions:
     max_retries: int = 3
     idempotent: bool | None = None
     bucket: str | None = None
+    max_response_bytes: int | None = None
+    final_statuses: frozenset[int] = attrs.field(default=frozenset(), converter=frozenset)
+
+
+@attrs.frozen
+class StreamSettings:
+    """Limits of one streamed reply (set by the client on the response it opens).
+
+    Attributes:
+        max_bytes: most decoded bytes the whole stream may carry.
+        max_events: most events it may carry.
+        deadline_at: ``anyio.current_time()`` by which the whole call must be done, or None.
+    """
+
+    max_bytes: int
+    max_events: int
+    deadline_at: float | None = None
 
 
 def given(value: T | NotGiven, default: T) -> T:

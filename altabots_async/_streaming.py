@@ -20,6 +20,14 @@ Failure rules of :class:`MessageStream`: EOF before code 0, a transport error or
 event raise :class:`StreamError` carrying the text received so far (``partial_text``); the
 HTTP response is closed whenever iteration stops (end, error, ``break`` inside ``async with``,
 cancellation).
+
+Bounds of a whole stream (the client's ``max_stream_bytes`` / ``max_stream_events``, handed
+over on the response as :class:`~._options.StreamSettings`): more decoded bytes or events
+than that raise :class:`ResponseTooLargeError` (a few KiB of gzip can carry millions of tiny
+events). Only the last ``STREAM_EVENTS_KEPT`` (1,000) event objects stay in
+:attr:`MessageStream.events`; the text, citations, flow outputs and usage are accumulated
+as they come. When the call has a ``deadline``, every read waits at most what is left of it;
+past it, :class:`APITimeoutError`.
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ import contextlib
 import json
 import re
 import weakref
+from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from types import TracebackType
 from typing import Any, Self
@@ -35,10 +44,24 @@ from typing import Any, Self
 import anyio
 import httpx
 
-from ._constants import MAX_SSE_EVENT_BYTES
+from ._body import iter_decoded
+from ._boundary import guarded_chunks
+from ._constants import (
+    MAX_SSE_EVENT_BYTES,
+    MAX_STREAM_BYTES,
+    MAX_STREAM_EVENTS,
+    STREAM_EVENTS_KEPT,
+)
 from ._convert import structure
-from ._exceptions import ResponseTooLargeError, ResponseValidationError, StreamError
-from ._response import iter_decoded
+from ._exceptions import (
+    AltaBotsError,
+    APIConnectionError,
+    APITimeoutError,
+    ResponseTooLargeError,
+    ResponseValidationError,
+    StreamError,
+)
+from ._options import STREAM_EXTENSION, StreamSettings
 from .types.conversations import (
     AudioDeltaEvent,
     CitationEvent,
@@ -285,6 +308,19 @@ def to_event(obj: dict[str, Any]) -> StreamEvent:
 
 
 Opener = Callable[[], Awaitable[httpx.Response]]
+_DEFAULT_SETTINGS = StreamSettings(max_bytes=MAX_STREAM_BYTES, max_events=MAX_STREAM_EVENTS)
+
+
+def _settings_of(response: httpx.Response) -> StreamSettings:
+    settings = response.extensions.get(STREAM_EXTENSION)
+    return settings if isinstance(settings, StreamSettings) else _DEFAULT_SETTINGS
+
+
+def _request_of(response: httpx.Response) -> httpx.Request:
+    try:
+        return response.request
+    except RuntimeError:  # a response built by hand, without a request
+        return httpx.Request("GET", "http://stream.invalid/")
 
 
 class MessageStream:
@@ -321,7 +357,10 @@ class MessageStream:
         self.response: httpx.Response | None = None
         self.message_id: str | None = None
         self.usage: TokenUsage | None = None
-        self.events: list[StreamEvent] = []
+        self.events: deque[StreamEvent] = deque(maxlen=STREAM_EVENTS_KEPT)
+        """The last ``STREAM_EVENTS_KEPT`` (1,000) events; :attr:`event_count` counts all."""
+        self.event_count = 0
+        self.received_bytes = 0
         self.citations: list[StreamCitation] = []
         self.flow_outputs: list[FlowOutputItem] = []
         self.done = False
@@ -385,13 +424,14 @@ class MessageStream:
 
     def _error(self, message: str) -> MessageStreamError:
         return MessageStreamError(
-            f"{message} (after {len(self.events)} events; partial text kept)",
+            f"{message} (after {self.event_count} events; partial text kept)",
             partial_text=self.text,
             message_id=self.message_id,
         )
 
     def _apply(self, event: StreamEvent) -> None:
         self.events.append(event)
+        self.event_count += 1
         if isinstance(event, MessageInfoEvent):
             self.message_id = event.message_id
         elif isinstance(event, TextDeltaEvent):
@@ -409,29 +449,27 @@ class MessageStream:
         parser = EventParser(self.max_event_bytes)
         try:
             response = await self._open()
-            try:
-                body = iter_decoded(response)  # compressed bodies inflate in bounded steps
-                async with contextlib.aclosing(body) as chunks:
-                    async for chunk in chunks:
-                        for obj in parser.feed(chunk):
-                            event = self._decode(obj)
-                            yield event
-                            if self.done:
-                                break
+            settings = _settings_of(response)
+            # compressed bodies inflate in bounded steps; failures below HTTP become ours
+            body = guarded_chunks(iter_decoded(response), _request_of(response))
+            async with contextlib.aclosing(body) as chunks:
+                while True:
+                    chunk = await self._next_chunk(chunks, settings)
+                    if chunk is None:
+                        break
+                    for obj in self._feed(parser, chunk, settings):
+                        event = self._decode(obj, settings)
+                        yield event
                         if self.done:
-                            await self._drain(chunks)
-                            return
-                for obj in parser.close():
-                    event = self._decode(obj)
-                    yield event
+                            break
                     if self.done:
+                        await self._drain(chunks)
                         return
-            except httpx.TransportError as exc:
-                raise self._error(f"the stream broke off: {type(exc).__name__}") from exc
-            except StreamError as exc:
-                if isinstance(exc, MessageStreamError):
-                    raise
-                raise self._error(str(exc)) from None
+            for obj in self._parsed(parser.close):
+                event = self._decode(obj, settings)
+                yield event
+                if self.done:
+                    return
             raise self._error("the stream ended before its end event (code 0)")
         finally:
             self._closed = True
@@ -439,18 +477,60 @@ class MessageStream:
                 with anyio.CancelScope(shield=True):
                     await self.response.aclose()
 
+    async def _next_chunk(
+        self, chunks: AsyncIterator[bytes], settings: StreamSettings
+    ) -> bytes | None:
+        """The next decoded chunk (None at EOF), within the call's deadline."""
+        try:
+            if settings.deadline_at is None:
+                return await chunks.__anext__()
+            with anyio.move_on_after(settings.deadline_at - anyio.current_time()):
+                return await chunks.__anext__()
+        except StopAsyncIteration:
+            return None
+        except APIConnectionError as exc:  # a timeout or a failure below HTTP mid-stream
+            raise self._error(f"the stream broke off: {exc}") from exc
+        raise APITimeoutError(
+            f"streamed reply: the call's deadline passed after {self.event_count} events",
+            request=_request_of(self.response) if self.response is not None else None,
+        )
+
+    def _feed(self, parser: EventParser, chunk: bytes, settings: StreamSettings) -> list[Any]:
+        self.received_bytes += len(chunk)
+        if self.received_bytes > settings.max_bytes:
+            raise ResponseTooLargeError(
+                f"the streamed reply exceeds {settings.max_bytes} bytes once decoded"
+            )
+        return self._parsed(lambda: parser.feed(chunk))
+
+    def _parsed(self, step: Callable[[], list[dict[str, Any]]]) -> list[dict[str, Any]]:
+        try:
+            return step()
+        except MessageStreamError:
+            raise
+        except StreamError as exc:
+            raise self._error(str(exc)) from None
+
     async def _drain(self, chunks: AsyncIterator[bytes]) -> None:
         """After code 0: read to EOF, briefly and unparsed, so that httpx's body generators
         finish (a server normally ends the body right after code 0)."""
         drained = 0
-        with anyio.move_on_after(DRAIN_AFTER_END_SECONDS), contextlib.suppress(httpx.HTTPError):
+        with (
+            anyio.move_on_after(DRAIN_AFTER_END_SECONDS),
+            contextlib.suppress(httpx.HTTPError, AltaBotsError),
+        ):
             async for chunk in chunks:
                 drained += len(chunk)
                 if drained > self.max_event_bytes:
                     break
 
-    def _decode(self, obj: dict[str, Any]) -> StreamEvent:
-        event = to_event(obj)
+    def _decode(self, obj: dict[str, Any], settings: StreamSettings) -> StreamEvent:
+        if self.event_count >= settings.max_events:
+            raise ResponseTooLargeError(f"the streamed reply exceeds {settings.max_events} events")
+        try:
+            event = to_event(obj)
+        except StreamError as exc:
+            raise self._error(str(exc)) from None
         self._apply(event)
         return event
 

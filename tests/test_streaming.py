@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from altabots_async import (
+    APIConnectionError,
     AsyncAltaBots,
     MessageStream,
     MessageStreamError,
@@ -493,7 +494,8 @@ async def test_transport_error_mid_stream_raises_with_partial_text(
         await client.conversations.stream_message(CID, "hi").final()
 
     assert info.value.partial_text == "Hel"
-    assert isinstance(info.value.__cause__, httpx.ReadError)
+    assert isinstance(info.value.__cause__, APIConnectionError)  # through the one boundary
+    assert isinstance(info.value.__cause__.__cause__, httpx.ReadError)
     assert body.closed
 
 
