@@ -167,7 +167,11 @@ async def test_a_broken_json_body_of_a_get_is_resent_and_of_a_post_is_not(stack:
 FOREIGN: list[tuple[str, Callable[[], BaseException], type[AltaBotsError]]] = [
     ("httpx.ReadError", lambda: httpx.ReadError("reset"), APIConnectionError),
     ("httpx.WriteTimeout", lambda: httpx.WriteTimeout("slow"), APITimeoutError),
-    ("ConnectionResetError", lambda: ConnectionResetError(104, "reset by peer"), APIConnectionError),
+    (
+        "ConnectionResetError",
+        lambda: ConnectionResetError(104, "reset by peer"),
+        APIConnectionError,
+    ),
     ("ConnectionRefusedError", lambda: ConnectionRefusedError(111, "refused"), APIConnectionError),
     ("TimeoutError", lambda: TimeoutError(), APITimeoutError),
 ]

@@ -73,7 +73,7 @@ ERRORS = [
 
 @pytest.mark.parametrize(("error", "expected"), ERRORS, ids=[type(e).__name__ for e, _ in ERRORS])
 def test_classify_error(error: httpx.TransportError, expected: Outcome) -> None:
-    """"Was it sent?" by failure class: connect/pool/proxy never, the rest maybe."""
+    """Whether it was sent, by failure class: connect/pool/proxy never, the rest maybe."""
     assert expected is classify_error(error)
 
 
