@@ -42,6 +42,7 @@ otherwise and always under trio.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import importlib.util
 import logging
@@ -224,8 +225,23 @@ def make_transport(
     ``proxy``: an HTTP(S) proxy both stacks use the same way: ``CONNECT`` for https targets,
     absolute-form requests for http ones)."""
     if choice == "aiohttp":
-        return aiohttp_transport(verify=verify, proxy=proxy)
+        return aiohttp_transport(verify=verify, proxy=_auth_as_header(proxy))
     return httpx.AsyncHTTPTransport(limits=DEFAULT_CONNECTION_LIMITS, verify=verify, proxy=proxy)
+
+
+def _auth_as_header(proxy: httpx.Proxy | None) -> httpx.Proxy | None:
+    """The proxy with its credentials moved into its headers, where aiohttp takes them
+    without its deprecated ``BasicAuth`` (which httpx-aiohttp would pass). aiohttp treats
+    an ``Authorization`` among the proxy headers as the proxy's: it sends it as
+    ``Proxy-Authorization`` on the ``CONNECT`` of an https target and on the request itself
+    for an http one, as httpx does (``tests/test_security_second_pass.py`` checks both)."""
+    if proxy is None or proxy.auth is None:
+        return proxy
+    user, password = proxy.auth
+    token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+    headers = httpx.Headers(proxy.headers)
+    headers["Authorization"] = f"Basic {token}"
+    return httpx.Proxy(proxy.url, ssl_context=proxy.ssl_context, headers=headers)
 
 
 class AutoTransport(httpx.AsyncBaseTransport):
