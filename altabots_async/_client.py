@@ -7,6 +7,7 @@ import logging
 import os
 import ssl
 from collections.abc import Mapping
+from functools import partial
 from types import TracebackType
 from typing import Any, Literal, Self, TypeVar
 
@@ -14,7 +15,6 @@ import anyio
 import httpx
 
 from ._aiohttp import TransportChoice, make_inner_transport, transport_label
-from ._body import buffer_body, decode_json
 from ._boundary import guarded
 from ._constants import (
     DEFAULT_BASE_URL,
@@ -27,29 +27,30 @@ from ._constants import (
     MAX_STREAM_BYTES,
     MAX_STREAM_EVENTS,
 )
-from ._exceptions import APITimeoutError, ConfigurationError, ResponseValidationError
+from ._exceptions import ConfigurationError
 from ._options import (
     EXTENSION,
     NOT_GIVEN,
-    RATE_LIMIT_EXTENSION,
     STREAM_EXTENSION,
     NotGiven,
     RequestOptions,
     StreamSettings,
+    check_counts,
+    check_deadline,
+    clean_params,
     coerce_timeout,
     given,
 )
+from ._pipeline import Expect, run_call, send_following_redirects
 from ._proxy import describe, resolve_proxy
-from ._response import APIResponse, raise_for_body
-from ._secret import ApiKey, key_id, key_problem
+from ._requests import SharedState, call_headers
+from ._secret import ApiKey, key_id, load_key
 from ._transport import Hook, RateLimitTransport, send_with_limiter
 from ._urls import normalize_base_url
-from ._version import __version__
 from .ratelimit._headers import RateLimitHeaders
 from .ratelimit._limiter import RateLimiter
 from .ratelimit._quota import Quota
 from .ratelimit.backends._base import LimiterStatus
-from .resources._base import RAW_RESPONSE
 from .resources.agent import AgentResource
 from .resources.analytics import AnalyticsResource
 from .resources.conversations import ConversationsResource
@@ -61,21 +62,10 @@ from .resources.webhooks import WebhooksResource
 from .resources.workflows import WorkflowsResource
 
 T = TypeVar("T")
-Expect = Literal["json", "bytes", "stream"]
 
 logger = logging.getLogger("altabots_async")
-_MAX_CACHED_URLS = 1024
 
 __all__ = ["AsyncAltaBots", "make_inner_transport", "transport_label"]
-
-
-class _Shared:
-    """What a client and its ``with_options`` copies share."""
-
-    def __init__(self) -> None:
-        self.last_rate_limit: RateLimitHeaders | None = None
-        self.urls: dict[str, httpx.URL] = {}  # path -> joined URL (parsing one costs ~20 µs)
-        self.headers: dict[bool, httpx.Headers] = {}  # json body? -> the request headers
 
 
 class AsyncAltaBots:
@@ -159,103 +149,82 @@ class AsyncAltaBots:
         proxy: str | httpx.URL | httpx.Proxy | None = None,
         trust_env: bool = True,
     ) -> None:
-        raw_key = api_key if api_key is not None else os.environ.get(ENV_API_KEY)
-        if raw_key is None or not raw_key.strip():
-            raise ConfigurationError(
-                f"no API key: pass api_key=... or set the {ENV_API_KEY} environment variable"
-            )
-        problem = key_problem(raw_key)
-        if problem is not None:
-            # Raised from here with the key out of every local, so that frame-local capture
-            # (error trackers, --showlocals) of this error cannot see it.
-            del api_key, raw_key
-            raise ConfigurationError(problem)
-        self._api_key = ApiKey(raw_key)
+        self._api_key: ApiKey = load_key(api_key, ENV_API_KEY)
+        del api_key  # not in this frame's locals if anything below raises
         self._bucket = key_id(self._api_key.reveal())
         raw_url = base_url if base_url is not None else os.environ.get(ENV_BASE_URL)
         self.base_url = normalize_base_url(
             raw_url or DEFAULT_BASE_URL, allow_insecure_http=allow_insecure_http
         )
-        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-            raise ConfigurationError("max_retries must be an int >= 0")
-        for name, cap in (
-            ("max_response_bytes", max_response_bytes),
-            ("max_stream_bytes", max_stream_bytes),
-            ("max_stream_events", max_stream_events),
-        ):
-            if isinstance(cap, bool) or not isinstance(cap, int) or cap < 1:
-                raise ConfigurationError(f"{name} must be an int >= 1")
+        check_counts(
+            max_retries=max_retries,
+            max_response_bytes=max_response_bytes,
+            max_stream_bytes=max_stream_bytes,
+            max_stream_events=max_stream_events,
+        )
         if limiter is not None and quota is not None:
             raise ConfigurationError(
                 "pass either quota=... or limiter=... (configure the quota on the limiter)"
             )
-        try:
-            self.timeout = coerce_timeout(given(timeout, DEFAULT_TIMEOUT))
-        except ValueError as exc:
-            raise ConfigurationError(str(exc)) from None
+        self.timeout = coerce_timeout(given(timeout, DEFAULT_TIMEOUT))
         self.max_retries = max_retries
         self.priority = priority
         self.max_wait = max_wait
-        self.deadline = _check_deadline(deadline)
+        self.deadline = check_deadline(deadline)
         self.max_response_bytes = max_response_bytes
         self.max_stream_bytes = max_stream_bytes
         self.max_stream_events = max_stream_events
         self.limiter = limiter or RateLimiter(quota, max_in_flight=max_in_flight)
         self._hook = hook
-        self._shared = _Shared()
-        if verify is not True and http_client is not None:
-            raise ConfigurationError(
-                "verify=... configures the client's own transport; configure the "
-                "http_client you pass instead"
-            )
+        self._shared = SharedState()
+        self._connect(http_client, transport, verify, proxy, trust_env)
+        logger.debug("client created: %r proxy=%s", self, describe(self.proxy))
+        self._bind_resources()
+
+    def _connect(
+        self,
+        http_client: httpx.AsyncClient | None,
+        transport: TransportChoice | httpx.AsyncBaseTransport,
+        verify: ssl.SSLContext | str | bool,
+        proxy: str | httpx.URL | httpx.Proxy | None,
+        trust_env: bool,
+    ) -> None:
+        """The HTTP side: a caller-owned client, a transport passed in, or our own stack
+        (with ``verify`` and the proxy), always under the :class:`RateLimitTransport`."""
+        own_stack = http_client is None and not isinstance(transport, httpx.AsyncBaseTransport)
+        for name, value, default in (("verify", verify, True), ("proxy", proxy, None)):
+            if value is not default and not own_stack:
+                raise ConfigurationError(
+                    f"{name}=... configures the client's own transport; configure the "
+                    "http_client or transport you pass instead"
+                )
         if verify is False:
             logger.warning(
                 "TLS certificate verification is OFF (verify=False): anyone on the network "
                 "path can read the API key and the traffic"
             )
-        self._owns_http = http_client is None
-        self._external_http = http_client is not None
-        own_transport = http_client is None and not isinstance(transport, httpx.AsyncBaseTransport)
-        if proxy is not None and not own_transport:
-            raise ConfigurationError(
-                "proxy=... configures the client's own transport; configure the http_client "
-                "or transport you pass instead"
-            )
         self.proxy = (
             resolve_proxy(self.base_url, proxy, trust_env=trust_env, environ=os.environ)
-            if own_transport
+            if own_stack
             else None
         )
+        self._owns_http = http_client is None
+        self._external_http = http_client is not None
+        self._inner: httpx.AsyncBaseTransport | None = None
         if http_client is not None:
             self._http = http_client
-            self._inner: httpx.AsyncBaseTransport | None = None
-        else:
-            if verify is not True and isinstance(transport, httpx.AsyncBaseTransport):
-                raise ConfigurationError(
-                    "verify=... configures the client's own transport; set it on the "
-                    "transport you pass instead"
-                )
-            inner = (
-                transport
-                if isinstance(transport, httpx.AsyncBaseTransport)
-                else make_inner_transport(transport, verify=verify, proxy=self.proxy)
-            )
-            self._inner = inner
-            self._transport = RateLimitTransport(
-                inner, self.limiter, max_retries=max_retries, hook=hook
-            )
-            self._http = httpx.AsyncClient(
-                transport=self._transport,
-                timeout=self.timeout,
-                follow_redirects=False,
-            )
-        logger.debug(
-            "client created: base_url=%s transport=%s proxy=%s",
-            self.base_url,
-            self.transport_name,
-            describe(self.proxy),
+            return
+        self._inner = (
+            transport
+            if isinstance(transport, httpx.AsyncBaseTransport)
+            else make_inner_transport(transport, verify=verify, proxy=self.proxy)
         )
-        self._bind_resources()
+        self._transport = RateLimitTransport(
+            self._inner, self.limiter, max_retries=self.max_retries, hook=self._hook
+        )
+        self._http = httpx.AsyncClient(
+            transport=self._transport, timeout=self.timeout, follow_redirects=False
+        )
 
     def _bind_resources(self) -> None:
         self.agent = AgentResource(self)
@@ -334,7 +303,7 @@ class AsyncAltaBots:
                 raise ConfigurationError("max_retries must be >= 0")
             clone.max_retries = max_retries
         if deadline is not NOT_GIVEN:
-            clone.deadline = _check_deadline(deadline)
+            clone.deadline = check_deadline(deadline)
         clone._bind_resources()
         return clone
 
@@ -352,38 +321,6 @@ class AsyncAltaBots:
 
     # ------------------------------------------------------------------ request path
 
-    def _headers(self, *, json_body: bool) -> dict[str, str]:
-        headers = {
-            "Authorization": f"Bearer {self._api_key.reveal()}",
-            "User-Agent": f"altabots-async/{__version__}",
-            "Accept": "application/json",
-            # Only what read_capped can inflate in bounded steps (httpx would add br/zstd
-            # whenever those packages are importable).
-            "Accept-Encoding": "gzip, deflate",
-        }
-        if json_body:
-            headers["Content-Type"] = "application/json"
-        return headers
-
-    def _request_headers(self, *, json_body: bool) -> httpx.Headers:
-        """The client's default headers with ours on top, built once per client."""
-        headers = self._shared.headers.get(json_body)
-        if headers is None:
-            headers = httpx.Headers(self._http.headers)
-            headers.update(self._headers(json_body=json_body))
-            self._shared.headers[json_body] = headers
-        return headers
-
-    def _url(self, path: str) -> httpx.URL:
-        """``base_url`` joined with ``path``, cached per client (bounded)."""
-        urls = self._shared.urls
-        url = urls.get(path)
-        if url is None:
-            if len(urls) >= _MAX_CACHED_URLS:
-                urls.clear()
-            url = urls[path] = self.base_url.join(path.lstrip("/"))
-        return url
-
     def _build_request(
         self,
         method: str,
@@ -396,18 +333,20 @@ class AsyncAltaBots:
         idempotent: bool | None = None,
         max_bytes: int | None = None,
     ) -> httpx.Request:
-        url = self._url(path)
         multipart = files is not None
+        content: dict[str, Any] = {
+            "params": clean_params(params),
+            "json": json if not multipart else None,
+            "files": files,
+            "data": data,
+        }
         if self._external_http:
             request = self._http.build_request(
                 method,
-                url,
-                params=_clean_params(params),
-                json=json if not multipart else None,
-                files=files,
-                data=data,
-                headers=self._headers(json_body=not multipart),
+                self._shared.url(self.base_url, path),
+                headers=call_headers(self._api_key, json_body=not multipart),
                 timeout=self.timeout,
+                **content,
             )
         else:
             # Our own pool: the same request AsyncClient.build_request would make (its
@@ -415,23 +354,27 @@ class AsyncAltaBots:
             # headers, URL and params on every call.
             request = httpx.Request(
                 method,
-                url,
-                params=_clean_params(params),
-                json=json if not multipart else None,
-                files=files,
-                data=data,
-                headers=self._request_headers(json_body=not multipart),
+                self._shared.url(self.base_url, path),
+                headers=self._shared.request_headers(
+                    self._http.headers, self._api_key, json_body=not multipart
+                ),
                 extensions={"timeout": self.timeout.as_dict()},
+                **content,
             )
         if multipart:
             # Encoded once, up front, so that the scheduler may resend it after a 429 (not
             # processed by definition) as it does JSON calls; httpx would otherwise stream
             # the parts and the transport could not replay them.
             request.read()
-        max_wait = self.max_wait
-        if self.deadline is not None:
-            max_wait = self.deadline if max_wait is None else min(max_wait, self.deadline)
-        request.extensions[EXTENSION] = RequestOptions(
+        request.extensions[EXTENSION] = self._options(idempotent, max_bytes)
+        return request
+
+    def _options(self, idempotent: bool | None, max_bytes: int | None) -> RequestOptions:
+        """What the scheduler needs to know about a call (a deadline caps the queue wait)."""
+        max_wait, deadline = self.max_wait, self.deadline
+        if deadline is not None:
+            max_wait = deadline if max_wait is None else min(max_wait, deadline)
+        return RequestOptions(
             priority=self.priority,
             max_wait=max_wait,
             max_retries=self.max_retries,
@@ -439,13 +382,12 @@ class AsyncAltaBots:
             bucket=self._bucket,
             max_response_bytes=max_bytes or self.max_response_bytes,
         )
-        return request
 
     async def _send(self, request: httpx.Request) -> httpx.Response:
         """Through the scheduler, inside the one error boundary (``_boundary.py``)."""
         if self._external_http:
             step = send_with_limiter(
-                self._send_external,
+                partial(send_following_redirects, self._http),
                 request,
                 self.limiter,
                 default_retries=self.max_retries,
@@ -462,79 +404,6 @@ class AsyncAltaBots:
         )
         response.request = request
         return response
-
-    async def _send_external(self, request: httpx.Request) -> httpx.Response:
-        """Send through a caller-owned ``http_client``. If it follows redirects, httpx drops
-        ``Authorization`` when the origin changes; on top of that a redirect from https to
-        anything else is refused (it would carry the body in clear)."""
-        http = self._http
-        response = await http.send(request, stream=True, follow_redirects=False)
-        hops = 0
-        while http.follow_redirects and response.next_request is not None:
-            target = response.next_request
-            await response.aclose()
-            if request.url.scheme == "https" and target.url.scheme != "https":
-                raise httpx.UnsupportedProtocol(
-                    "refusing to follow a redirect from https to http", request=request
-                )
-            hops += 1
-            if hops > http.max_redirects:
-                raise httpx.TooManyRedirects("too many redirects", request=request)
-            response = await http.send(target, stream=True, follow_redirects=False)
-        return response
-
-    async def _execute(
-        self,
-        request: httpx.Request,
-        cast_to: type[T] | None,
-        expect: Expect,
-        max_bytes: int | None,
-    ) -> Any:
-        """The one response pipeline: send, record the rate-limit info, read the body capped,
-        decode it, raise for an error, then build the model, the bytes, the raw response or
-        (``expect="stream"``, success that is not JSON) hand back the open response."""
-        response = await self._send(request)
-        info = response.extensions.get(RATE_LIMIT_EXTENSION)
-        if info is not None:
-            self._shared.last_rate_limit = info
-        json_type = "json" in response.headers.get("content-type", "").lower()
-        if expect == "stream" and response.status_code < 400 and not json_type:
-            return response
-        cap = max_bytes or self.max_response_bytes
-        content = await guarded(buffer_body(response, cap), request, self._api_key)
-        skip = expect == "bytes" and not json_type
-        body, is_json = (None, False) if skip else decode_json(content)
-        raise_for_body(response, content, body, is_json, secret=self._api_key)
-        if expect == "stream":
-            return response  # a JSON success, read: the stream parser takes it from memory
-        raw = APIResponse(response, content, body, cast_to)
-        if RAW_RESPONSE.get():
-            return raw
-        if expect == "bytes":
-            return content
-        if not is_json and cast_to is not type(None):
-            raise ResponseValidationError(
-                f"{request.method} {request.url.path}: expected a JSON body", body=None
-            )
-        return raw.parse()
-
-    async def _call(
-        self,
-        request: httpx.Request,
-        cast_to: type[T] | None = None,
-        expect: Expect = "json",
-        max_bytes: int | None = None,
-    ) -> Any:
-        """:meth:`_execute` within the call's ``deadline`` (when one is set)."""
-        deadline = self.deadline
-        if deadline is None:
-            return await self._execute(request, cast_to, expect, max_bytes)
-        with anyio.move_on_after(deadline):
-            return await self._execute(request, cast_to, expect, max_bytes)
-        raise APITimeoutError(
-            f"{request.method} {request.url.path}: the call's deadline of {deadline:g} s passed",
-            request=request,
-        )
 
     async def _request(
         self,
@@ -567,6 +436,25 @@ class AsyncAltaBots:
         result: T = await self._call(request, cast_to, expect, max_bytes)
         return result
 
+    async def _call(
+        self,
+        request: httpx.Request,
+        cast_to: type[Any] | None,
+        expect: Expect,
+        max_bytes: int | None = None,
+    ) -> Any:
+        """The one response pipeline (``_pipeline.py``), within the call's deadline."""
+        return await run_call(
+            self._send,
+            request,
+            cast_to=cast_to,
+            expect=expect,
+            max_bytes=max_bytes or self.max_response_bytes,
+            secret=self._api_key,
+            on_rate_limit=self._shared.record,
+            deadline=self.deadline,
+        )
+
     async def _stream(
         self,
         method: str,
@@ -592,17 +480,3 @@ class AsyncAltaBots:
             deadline_at=None if self.deadline is None else started + self.deadline,
         )
         return response
-
-
-def _clean_params(params: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    if params is None:
-        return None
-    return {k: v for k, v in params.items() if v is not None}
-
-
-def _check_deadline(value: float | None) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-        raise ConfigurationError("deadline must be a positive number of seconds or None")
-    return float(value)

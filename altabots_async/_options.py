@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import Enum
-from typing import Final, Literal, TypeVar
+from typing import Any, Final, Literal, TypeVar
 
 import attrs
 import httpx
+
+from ._exceptions import ConfigurationError
 
 T = TypeVar("T")
 
@@ -86,11 +89,38 @@ def given(value: T | NotGiven, default: T) -> T:
 
 
 def coerce_timeout(value: float | httpx.Timeout | None) -> httpx.Timeout:
-    """A number (seconds), an ``httpx.Timeout`` or None (no timeout)."""
+    """A number (seconds), an ``httpx.Timeout`` or None (no timeout); anything else is a
+    :class:`ConfigurationError` (also a ``ValueError``)."""
     if isinstance(value, httpx.Timeout):
         return value
     if value is None:
         return httpx.Timeout(None)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise ValueError("timeout must be a positive number of seconds, an httpx.Timeout or None")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise ConfigurationError(
+            "timeout must be a positive number of seconds, an httpx.Timeout or None"
+        )
     return httpx.Timeout(float(value))
+
+
+def clean_params(params: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """Query parameters without the ones left at None."""
+    if params is None:
+        return None
+    return {k: v for k, v in params.items() if v is not None}
+
+
+def check_counts(**values: int) -> None:
+    """Each value an int >= 1 (``max_retries``: >= 0), else :class:`ConfigurationError`."""
+    for name, value in values.items():
+        low = 0 if name == "max_retries" else 1
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ConfigurationError(f"{name} must be an int >= {low}")
+
+
+def check_deadline(value: float | None) -> float | None:
+    """A positive number of seconds as a float, or None; else :class:`ConfigurationError`."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise ConfigurationError("deadline must be a positive number of seconds or None")
+    return float(value)

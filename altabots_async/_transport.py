@@ -156,6 +156,13 @@ class _Attempt:
             status == 503 and response is not None and "retry-after" in response.headers
         )
 
+    def final(self) -> httpx.Response:
+        """The response to hand back, or the failure raised."""
+        if self.error is not None:
+            raise self.error
+        assert self.response is not None
+        return self.response
+
 
 async def _settle_failure(lease: Lease, outcome: Outcome | None) -> None:
     with anyio.CancelScope(shield=True):
@@ -200,6 +207,13 @@ async def _attempt(send: Send, request: httpx.Request, lease: Lease, cap: int) -
     return _Attempt(outcome, response=response, status=status)
 
 
+def _options_of(request: httpx.Request, default_retries: int) -> RequestOptions:
+    options = request.extensions.get(EXTENSION)
+    if isinstance(options, RequestOptions):
+        return options
+    return RequestOptions(max_retries=default_retries)
+
+
 async def send_with_limiter(
     send: Send,
     request: httpx.Request,
@@ -210,40 +224,32 @@ async def send_with_limiter(
     max_body_bytes: int = MAX_RESPONSE_BYTES,
 ) -> httpx.Response:
     """Send one request through the limiter, with the retry rules of this module."""
-    options = request.extensions.get(EXTENSION)
-    if not isinstance(options, RequestOptions):
-        options = RequestOptions(max_retries=default_retries)
+    options = _options_of(request, default_retries)
     bucket = limiter.bucket(options.bucket or bucket_id_for(request))
     idempotent = is_idempotent(request.method, options.idempotent)
     max_retries = options.max_retries if _is_replayable(request) else 0
     max_wait = options.max_wait if options.max_wait is not None else limiter.max_wait
-    cap = options.max_response_bytes or max_body_bytes
     attempt = 0
     while True:
         lease = await bucket.acquire(priority=options.priority, max_wait=max_wait)
         if hook is not None:
             hook("request", {"method": request.method, "url": request.url.path, "attempt": attempt})
-        result = await _attempt(send, request, lease, cap)
-        response = result.response
-        if response is not None:
-            response.extensions[RETRIES_EXTENSION] = attempt
+        result = await _attempt(send, request, lease, options.max_response_bytes or max_body_bytes)
+        if result.response is not None:
+            result.response.extensions[RETRIES_EXTENSION] = attempt
             if hook is not None:
                 hook("response", {"status": result.status, "attempt": attempt})
-        retry = should_retry(
+        if not should_retry(
             result.outcome,
             attempt=attempt,
             max_retries=max_retries,
             idempotent=idempotent,
             status=result.status,
             final_statuses=options.final_statuses,
-        )
-        if not retry:
-            if result.error is not None:
-                raise result.error
-            assert response is not None
-            return response
-        if response is not None:
-            await response.aclose()
+        ):
+            return result.final()
+        if result.response is not None:
+            await result.response.aclose()
         attempt += 1
         bucket.record_retry()
         delay = retry_delay(

@@ -35,7 +35,7 @@ import stat
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -236,12 +236,7 @@ def _error_record(question: Question, exc: BaseException) -> dict[str, Any]:
     }
 
 
-async def _run_batch(
-    client: Any, todo: list[Question], out: IO[bytes], progress: Progress, args: argparse.Namespace
-) -> None:
-    calls = client.with_options(priority=args.priority)
-    pending: Iterator[Question] = iter(todo)
-
+def _writer(out: IO[bytes]) -> Callable[[dict[str, Any], Question], bool]:
     def write(record: dict[str, Any], question: Question) -> bool:
         """Write one whole line; False (and the line's error record instead) on failure."""
         try:
@@ -252,6 +247,16 @@ async def _run_batch(
             return False
         out.flush()
         return True
+
+    return write
+
+
+async def _run_batch(
+    client: Any, todo: list[Question], out: IO[bytes], progress: Progress, args: argparse.Namespace
+) -> None:
+    calls = client.with_options(priority=args.priority)
+    pending: Iterator[Question] = iter(todo)
+    write = _writer(out)
 
     async def worker() -> None:
         for question in pending:
