@@ -43,16 +43,17 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import importlib.util
 import logging
 import ssl
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
+from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 import httpx
 import sniffio
 
+from ._body import keep_body
 from ._constants import DEFAULT_CONNECTION_LIMITS
 from ._exceptions import ConfigurationError
 
@@ -128,18 +129,29 @@ def map_aiohttp_error(
     return None
 
 
-@contextlib.contextmanager
-def _mapped(request: httpx.Request) -> Iterator[None]:
-    """The one place the adapter maps a failure (sending, reading and closing a body)."""
-    import aiohttp
+class _Mapped:
+    """The one place the adapter maps a failure (sending, reading and closing a body): a
+    context manager, as a class (a generator-based one costs microseconds per call)."""
 
-    try:
-        yield
-    except (TimeoutError, httpx.TransportError, aiohttp.ClientError) as exc:
-        mapped = map_aiohttp_error(exc, request)
-        if mapped is None:
-            raise
-        raise mapped from mapped.__cause__
+    __slots__ = ("_request",)
+
+    def __init__(self, request: httpx.Request) -> None:
+        self._request = request
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc is None or not isinstance(exc, Exception):
+            return
+        mapped = map_aiohttp_error(exc, self._request)
+        if mapped is not None:
+            raise mapped from mapped.__cause__
 
 
 class _MappedStream(httpx.AsyncByteStream):
@@ -150,13 +162,35 @@ class _MappedStream(httpx.AsyncByteStream):
         self._request = request
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        with _mapped(self._request):
+        with _Mapped(self._request):
             async for chunk in self._inner:
                 yield chunk
 
     async def aclose(self) -> None:
-        with _mapped(self._request):
+        with _Mapped(self._request):
             await self._inner.aclose()
+
+
+_SMALL_BODY: Final = 64 * 1024
+"""A body with a ``Content-Length`` up to this, and no ``Content-Encoding``, is read whole."""
+
+
+def _small_and_plain(source: Any) -> bool:
+    length = source.content_length
+    return (
+        length is not None
+        and length <= _SMALL_BODY
+        and source.headers.get("Content-Encoding", "identity").lower() in ("identity", "")
+    )
+
+
+async def _read_whole(response: httpx.Response, source: Any) -> None:
+    """Read a small plain body in one step (no generator layers per chunk: most API answers
+    are a few hundred bytes) and keep it on the response; aiohttp enforces the length."""
+    content = await source.read()
+    source.release()
+    response.stream = httpx.ByteStream(content)
+    keep_body(response, content)
 
 
 def _adapter_class() -> type[AiohttpTransport]:
@@ -174,8 +208,12 @@ def _adapter_class() -> type[AiohttpTransport]:
                     "transport='aiohttp' runs on asyncio only; use 'httpx' or 'auto' under "
                     f"{_running_library()}"
                 )
-            with _mapped(request):
+            with _Mapped(request):
                 response: httpx.Response = await super().handle_async_request(request)
+                source = getattr(response.stream, "_aiohttp_response", None)
+                if source is not None and _small_and_plain(source):
+                    await _read_whole(response, source)
+                    return response
             response.stream = _MappedStream(response.stream, request)  # type: ignore[arg-type]
             return response
 

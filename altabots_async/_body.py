@@ -18,7 +18,15 @@ import httpx
 
 from ._exceptions import ResponseTooLargeError, ResponseValidationError
 
-__all__ = ["buffer_body", "decode_json", "is_buffered", "iter_decoded", "read_capped"]
+__all__ = [
+    "buffer_body",
+    "buffered",
+    "decode_json",
+    "is_buffered",
+    "iter_decoded",
+    "keep_body",
+    "read_capped",
+]
 
 _DECODE_STEP = 64 * 1024
 """Most bytes one decompression step may produce (bounds memory whatever the ratio)."""
@@ -66,22 +74,27 @@ class _Inflater:
 _IDENTITY = frozenset({"", "identity"})
 
 
-async def iter_decoded(response: httpx.Response) -> AsyncGenerator[bytes, None]:
+async def iter_decoded(
+    response: httpx.Response, content_encoding: str | None = None
+) -> AsyncGenerator[bytes, None]:
     """The body, decoded from the raw bytes in steps of at most 64 KiB.
 
     Only ``gzip`` and ``deflate`` (the encodings we advertise) are decoded; any other
     ``Content-Encoding`` (``br``, ``zstd``, ...) raises :class:`ResponseValidationError`
     rather than letting an unbounded decoder inflate it. A response whose body was already
     read into memory (a test double, a buffered response) is handed out as it is.
+    ``content_encoding``: the header's value when the caller has it ("" for none).
     """
     if hasattr(response, "_content"):
         content = response.content
         for start in range(0, len(content), _DECODE_STEP):
             yield content[start : start + _DECODE_STEP]
         return
+    if content_encoding is None:
+        content_encoding = response.headers.get("content-encoding", "")
     encodings = [
         part.strip().lower()
-        for part in response.headers.get("content-encoding", "").split(",")
+        for part in content_encoding.split(",")
         if part.strip().lower() not in _IDENTITY
     ]
     if not encodings:
@@ -111,26 +124,42 @@ def is_buffered(response: httpx.Response) -> bool:
     return hasattr(response, "_content")
 
 
-async def read_capped(response: httpx.Response, max_bytes: int) -> bytes:
+def buffered(response: httpx.Response, max_bytes: int) -> bytes | None:
+    """The body when it was read already (checked against the cap), else None."""
+    if not hasattr(response, "_content"):
+        return None
+    content = response.content
+    if len(content) > max_bytes:
+        raise ResponseTooLargeError(f"response body exceeds {max_bytes} bytes once decoded")
+    return content
+
+
+async def read_capped(
+    response: httpx.Response,
+    max_bytes: int,
+    *,
+    content_length: str | None = None,
+    content_encoding: str | None = None,
+) -> bytes:
     """Read a streamed body, failing once more than ``max_bytes`` have been decoded.
 
     Compressed bodies are inflated in bounded steps (:func:`iter_decoded`), so a small
     compressed body that expands past the cap fails after at most ``max_bytes`` + 64 KiB of
     output was produced, whatever its compression ratio. A body read already is returned
     as it is (checked against the cap). The response is closed either way.
+    ``content_length`` / ``content_encoding``: the headers' values when the caller has them
+    ("" for none), so that they are not looked up again.
     """
-    if is_buffered(response):
-        content = response.content
-        if len(content) > max_bytes:
-            raise ResponseTooLargeError(f"response body exceeds {max_bytes} bytes once decoded")
+    content = buffered(response, max_bytes)
+    if content is not None:
         return content
-    length = response.headers.get("content-length")
-    if length is not None and length.isdigit() and int(length) > max_bytes:
+    length = response.headers.get("content-length") if content_length is None else content_length
+    if length and length.isdigit() and int(length) > max_bytes:
         await response.aclose()
         raise ResponseTooLargeError(f"response body of {length} bytes exceeds {max_bytes}")
     chunks: list[bytes] = []
     total = 0
-    body = iter_decoded(response)
+    body = iter_decoded(response, content_encoding)
     try:
         async for chunk in body:
             total += len(chunk)
@@ -143,11 +172,24 @@ async def read_capped(response: httpx.Response, max_bytes: int) -> bytes:
     return b"".join(chunks)
 
 
-async def buffer_body(response: httpx.Response, max_bytes: int) -> bytes:
-    """:func:`read_capped`, keeping the decoded body on the response (as httpx's own
-    ``aread()`` does), so that whoever reads it next gets it without reading again."""
-    content = await read_capped(response, max_bytes)
+def keep_body(response: httpx.Response, content: bytes) -> None:
+    """Keep the decoded body on the response, where httpx's own ``aread()`` keeps it
+    (``response.content``; every reader here takes it from there without reading again)."""
     response._content = content
+
+
+async def buffer_body(
+    response: httpx.Response,
+    max_bytes: int,
+    *,
+    content_length: str | None = None,
+    content_encoding: str | None = None,
+) -> bytes:
+    """:func:`read_capped`, then :func:`keep_body`."""
+    content = await read_capped(
+        response, max_bytes, content_length=content_length, content_encoding=content_encoding
+    )
+    keep_body(response, content)
     return content
 
 

@@ -38,6 +38,9 @@ RATE_LIMIT_EXTENSION: Final = "altabots_rate_limit"
 """Key in ``httpx.Response.extensions`` of the parsed :class:`RateLimitHeaders`."""
 RETRIES_EXTENSION: Final = "altabots_retries"
 """Key in ``httpx.Response.extensions`` of the number of transparent retries made."""
+JSON_EXTENSION: Final = "altabots_json"
+"""Key in ``httpx.Response.extensions``: whether the transport saw a JSON ``Content-Type``
+(it then read the body, kept on the response)."""
 STREAM_EXTENSION: Final = "altabots_stream"
 """Key in ``httpx.Response.extensions`` of a streamed reply's :class:`StreamSettings`."""
 

@@ -15,10 +15,10 @@ from typing import Any, Literal
 import anyio
 import httpx
 
-from ._body import buffer_body, decode_json
+from ._body import buffer_body, buffered, decode_json
 from ._boundary import guarded
 from ._exceptions import APITimeoutError, ResponseValidationError
-from ._options import RATE_LIMIT_EXTENSION
+from ._options import JSON_EXTENSION, RATE_LIMIT_EXTENSION
 from ._response import APIResponse, raise_for_body
 from ._sanitize import Secret
 from .ratelimit._headers import RateLimitHeaders
@@ -33,6 +33,9 @@ Send = Callable[[httpx.Request], Awaitable[httpx.Response]]
 
 
 def _json_type(response: httpx.Response) -> bool:
+    known = response.extensions.get(JSON_EXTENSION)  # the transport looked already
+    if isinstance(known, bool):
+        return known
     return "json" in response.headers.get("content-type", "").lower()
 
 
@@ -53,7 +56,9 @@ async def _execute(
     json_type = _json_type(response)
     if expect == "stream" and response.status_code < 400 and not json_type:
         return response
-    content = await guarded(buffer_body(response, max_bytes), request, secret)
+    content = buffered(response, max_bytes)  # JSON bodies: read by the transport already
+    if content is None:
+        content = await guarded(buffer_body(response, max_bytes), request, secret)
     skip = expect == "bytes" and not json_type
     body, is_json = (None, False) if skip else decode_json(content)
     raise_for_body(response, content, body, is_json, secret=secret)

@@ -38,6 +38,7 @@ class SharedState:
         self.last_rate_limit: RateLimitHeaders | None = None
         self.urls: dict[str, httpx.URL] = {}  # path -> joined URL (parsing one costs ~20 µs)
         self.headers: dict[bool, httpx.Headers] = {}  # json body? -> the request headers
+        self.bare: httpx.Headers | None = None  # a call without a body: Host included
 
     def record(self, info: RateLimitHeaders) -> None:
         """Keep the rate-limit headers of the latest response."""
@@ -62,3 +63,14 @@ class SharedState:
             headers.update(call_headers(api_key, json_body=json_body))
             self.headers[json_body] = headers
         return headers
+
+    def bodyless_headers(
+        self, defaults: httpx.Headers, api_key: ApiKey, base_url: httpx.URL
+    ) -> httpx.Headers:
+        """The complete headers of a call without a body, as ``httpx.Request`` would make
+        them (``Host`` first), built once: such a request is then built without httpx
+        preparing its headers again (see ``_client._build_request``)."""
+        if self.bare is None:
+            rest = self.request_headers(defaults, api_key, json_body=True).raw
+            self.bare = httpx.Headers([(b"Host", base_url.netloc), *rest])
+        return self.bare

@@ -37,10 +37,16 @@ from typing import Final
 import anyio
 import httpx
 
-from ._body import buffer_body, decode_json
+from ._body import buffer_body, buffered, decode_json
 from ._boundary import to_httpx
 from ._constants import MAX_RESPONSE_BYTES
-from ._options import EXTENSION, RATE_LIMIT_EXTENSION, RETRIES_EXTENSION, RequestOptions
+from ._options import (
+    EXTENSION,
+    JSON_EXTENSION,
+    RATE_LIMIT_EXTENSION,
+    RETRIES_EXTENSION,
+    RequestOptions,
+)
 from ._response import find_error
 from ._retry import (
     RATE_LIMIT_CODES,
@@ -90,24 +96,28 @@ _OBSERVED_HEADERS: Final = frozenset(name.encode("ascii") for name in HEADER_NAM
 """Every header ``parse_rate_limit_headers`` reads, as the raw (lower-case) names."""
 
 
-def scan_headers(headers: httpx.Headers) -> tuple[dict[str, str], bytes]:
-    """The headers the scheduler reads, and the raw ``Content-Type``, in one pass.
+_BODY_HEADERS: Final = frozenset({b"content-type", b"content-length", b"content-encoding"})
+
+
+def scan_headers(headers: httpx.Headers) -> tuple[dict[str, str], dict[bytes, bytes]]:
+    """The headers the scheduler reads, and the body's ``Content-Type``, ``-Length`` and
+    ``-Encoding`` (raw, by lower-case name), in one pass.
 
     Names are lower case; a repeated header is joined with ``", "`` as ``httpx.Headers.get``
     does. (Each ``httpx.Headers.get`` scans and decodes the whole list: six of them per
     response cost more than this.)
     """
     found: dict[str, str] = {}
-    content_type = b""
+    body: dict[bytes, bytes] = {}
     for raw_name, raw_value in headers.raw:
         name = raw_name.lower()
         if name in _OBSERVED_HEADERS:
             key = name.decode("latin-1")
             value = raw_value.decode("latin-1")
             found[key] = f"{found[key]}, {value}" if key in found else value
-        elif name == b"content-type":
-            content_type = raw_value.lower()
-    return found, content_type
+        elif name in _BODY_HEADERS:
+            body[name] = raw_value
+    return found, body
 
 
 def observed_headers(headers: httpx.Headers) -> dict[str, str]:
@@ -120,7 +130,18 @@ def _is_replayable(request: httpx.Request) -> bool:
 
 
 def _is_json(content_type: bytes) -> bool:
+    content_type = content_type.lower()
     return b"json" in content_type and b"event-stream" not in content_type
+
+
+async def _read_json(response: httpx.Response, cap: int, body: dict[bytes, bytes]) -> bytes:
+    """Read (capped) and keep the body, with the header values already scanned."""
+    return await buffer_body(
+        response,
+        cap,
+        content_length=body.get(b"content-length", b"").decode("latin-1"),
+        content_encoding=body.get(b"content-encoding", b"").decode("latin-1"),
+    )
 
 
 _CODE_MARKERS: Final = tuple(str(code).encode("ascii") for code in RATE_LIMIT_CODES)
@@ -128,7 +149,10 @@ _CODE_MARKERS: Final = tuple(str(code).encode("ascii") for code in RATE_LIMIT_CO
 
 def _body_code(content: bytes) -> int | str | None:
     """The API code of an error body, looked for only when a rate-limit code shows."""
-    if not any(marker in content for marker in _CODE_MARKERS):
+    for marker in _CODE_MARKERS:
+        if marker in content:
+            break
+    else:
         return None
     body, is_json = decode_json(content)
     found = find_error(body) if is_json else None
@@ -186,12 +210,17 @@ async def _attempt(send: Send, request: httpx.Request, lease: Lease, cap: int) -
     except BaseException:  # cancelled in flight: it may have been sent
         await _settle_failure(lease, None)
         raise
-    headers, content_type = scan_headers(response.headers)
+    headers, body = scan_headers(response.headers)
     status = response.status_code
     code = None
-    if _is_json(content_type):
+    is_json = _is_json(body.get(b"content-type", b""))
+    response.extensions[JSON_EXTENSION] = is_json
+    if is_json:
         try:
-            code = _body_code(await buffer_body(response, cap))
+            content = buffered(response, cap)  # a small body the stack read whole already
+            if content is None:
+                content = await _read_json(response, cap, body)
+            code = _body_code(content)
         except BaseException as exc:  # broken mid-body, over the cap, cancelled
             with anyio.CancelScope(shield=True):
                 response.extensions[RATE_LIMIT_EXTENSION] = await lease.observe(status, headers)
