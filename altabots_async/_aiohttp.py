@@ -26,6 +26,12 @@ bad or non-HTTP URL                    ``UnsupportedProtocol``     never
 any other ``aiohttp.ClientError``      ``TransportError``          maybe
 =====================================  ==========================  =====================
 
+The table is applied in one place (``_Mapped``) around the send, the body read and its
+close. A body with a ``Content-Length`` of at most 64 KiB and no ``Content-Encoding`` (most
+API answers) is read whole right away (one step instead of a chain of generators per chunk;
+aiohttp enforces the length). Our own exceptions come later, from the client's one error
+boundary (``_boundary.py``), which also sanitises what it chains to.
+
 Timeouts map as httpx-aiohttp maps them: ``connect`` to aiohttp's ``sock_connect``,
 ``read`` to ``sock_read`` (per read, as in httpx), ``pool`` to aiohttp's ``connect`` (waiting
 for a pooled connection *and* connecting); aiohttp has no ``write`` timeout. A streamed body

@@ -181,6 +181,7 @@ class AsyncAltaBots:
         self.limiter = limiter or RateLimiter(quota, max_in_flight=max_in_flight)
         self._hook = hook
         self._shared = SharedState()
+        self._option_cache: dict[tuple[bool | None, int | None], RequestOptions] = {}
         self._connect(http_client, transport, verify, proxy, trust_env)
         logger.debug("client created: %r proxy=%s", self, describe(self.proxy))
         self._bind_resources()
@@ -296,6 +297,7 @@ class AsyncAltaBots:
         """
         clone = copy.copy(self)
         clone._owns_http = False
+        clone._option_cache = {}
         if priority is not NOT_GIVEN:
             clone.priority = priority
         if max_wait is not NOT_GIVEN:
@@ -356,7 +358,7 @@ class AsyncAltaBots:
                 stream=_NO_BODY,
                 extensions={"timeout": self.timeout.as_dict()},
             )
-            request.read()
+            request._content = b""  # what request.read() stores, without its ABC checks
         elif self._external_http:
             request = self._http.build_request(
                 method,
@@ -387,11 +389,15 @@ class AsyncAltaBots:
         return request
 
     def _options(self, idempotent: bool | None, max_bytes: int | None) -> RequestOptions:
-        """What the scheduler needs to know about a call (a deadline caps the queue wait)."""
+        """What the scheduler needs to know about a call (a deadline caps the queue wait);
+        immutable, so made once per client (and per ``with_options`` copy) and kind."""
+        options = self._option_cache.get((idempotent, max_bytes))
+        if options is not None:
+            return options
         max_wait, deadline = self.max_wait, self.deadline
         if deadline is not None:
             max_wait = deadline if max_wait is None else min(max_wait, deadline)
-        return RequestOptions(
+        options = RequestOptions(
             priority=self.priority,
             max_wait=max_wait,
             max_retries=self.max_retries,
@@ -399,6 +405,9 @@ class AsyncAltaBots:
             bucket=self._bucket,
             max_response_bytes=max_bytes or self.max_response_bytes,
         )
+        if len(self._option_cache) < 64:
+            self._option_cache[(idempotent, max_bytes)] = options
+        return options
 
     async def _send(self, request: httpx.Request) -> httpx.Response:
         """Through the scheduler, inside the one error boundary (``_boundary.py``)."""

@@ -94,9 +94,12 @@ def bucket_id_for(request: httpx.Request) -> str:
 
 _OBSERVED_HEADERS: Final = frozenset(name.encode("ascii") for name in HEADER_NAMES)
 """Every header ``parse_rate_limit_headers`` reads, as the raw (lower-case) names."""
-
-
 _BODY_HEADERS: Final = frozenset({b"content-type", b"content-length", b"content-encoding"})
+_WANTED: Final = {
+    **{name: name.decode("ascii") for name in _OBSERVED_HEADERS},
+    **{name: None for name in _BODY_HEADERS},
+}
+"""Raw lower-case name -> the scheduler's key (str), or None for a body header."""
 
 
 def scan_headers(headers: httpx.Headers) -> tuple[dict[str, str], dict[bytes, bytes]]:
@@ -109,14 +112,17 @@ def scan_headers(headers: httpx.Headers) -> tuple[dict[str, str], dict[bytes, by
     """
     found: dict[str, str] = {}
     body: dict[bytes, bytes] = {}
+    wanted = _WANTED
     for raw_name, raw_value in headers.raw:
         name = raw_name.lower()
-        if name in _OBSERVED_HEADERS:
-            key = name.decode("latin-1")
-            value = raw_value.decode("latin-1")
-            found[key] = f"{found[key]}, {value}" if key in found else value
-        elif name in _BODY_HEADERS:
+        if name not in wanted:
+            continue
+        key = wanted[name]
+        if key is None:
             body[name] = raw_value
+            continue
+        value = raw_value.decode("latin-1")
+        found[key] = f"{found[key]}, {value}" if key in found else value
     return found, body
 
 
@@ -213,7 +219,7 @@ async def _attempt(send: Send, request: httpx.Request, lease: Lease, cap: int) -
     headers, body = scan_headers(response.headers)
     status = response.status_code
     code = None
-    is_json = _is_json(body.get(b"content-type", b""))
+    is_json = request.method != "HEAD" and _is_json(body.get(b"content-type", b""))
     response.extensions[JSON_EXTENSION] = is_json
     if is_json:
         try:

@@ -16,11 +16,21 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
+import httpx
 import pytest
 
-from altabots_async import AsyncAltaBots, RateLimitError, ResponseTooLargeError
+from altabots_async import (
+    AsyncAltaBots,
+    RateLimiter,
+    RateLimitError,
+    RateLimitTransport,
+    ResponseTooLargeError,
+)
+from altabots_async._transport import bucket_id_for
 from altabots_async.testing import Context, Faults, Plan, Response, Simulator, serve
 from altabots_async.types.conversations import TextDeltaEvent
+from tests._fakes import LoopClock
+from tests._virtual_time import virtual_params
 
 pytestmark = pytest.mark.anyio
 
@@ -203,3 +213,47 @@ async def test_json_bodies_are_read_within_the_cap(make_client: Any) -> None:
     status = client.rate_limit
 
     assert (status.granted, status.in_flight) == (1, 0)
+
+
+# ----------------------------------------------------------------------------- the bare transport
+
+
+@pytest.mark.parametrize("anyio_backend", [virtual_params("asyncio"), virtual_params("trio")])
+@pytest.mark.parametrize("status", [200, 400, 429])
+async def test_the_transport_alone_resends_a_40008_after_the_freeze(status: int) -> None:
+    """RateLimitTransport in a plain httpx client (any API, no options): a 40008 body with
+    Retry-After 30 freezes the key for 30 s (virtual time), then the request is resent;
+    the caller sees only the success."""
+    arrivals: list[float] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        arrivals.append(anyio.current_time())
+        if len(arrivals) == 1:
+            body = {"code": 40008, "message": "Agent RPM request limit exceeded"}
+            return httpx.Response(status, json=body, headers={"retry-after": "30"})
+        return httpx.Response(200, json={"code": 0, "data": {"ok": True}})
+
+    limiter = RateLimiter(clock=LoopClock())
+    transport = RateLimitTransport(httpx.MockTransport(handler), limiter)
+    async with httpx.AsyncClient(transport=transport, base_url="https://altatech.ai") as http:
+        response = await http.get("/v1/bot/detail", headers={"Authorization": "Bearer sk-x"})
+
+    assert response.json()["data"] == {"ok": True}
+    assert len(arrivals) == 2
+    assert arrivals[1] - arrivals[0] >= 30.0
+    assert limiter.status(bucket_id_for(response.request)).throttled == 1
+
+
+@pytest.mark.parametrize("anyio_backend", [virtual_params("asyncio")])
+async def test_a_head_answer_is_never_read() -> None:
+    """HEAD has no body: a JSON Content-Type with a huge Content-Length is not read."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        headers = {"content-type": "application/json", "content-length": str(1 << 40)}
+        return httpx.Response(200, headers=headers)
+
+    transport = RateLimitTransport(httpx.MockTransport(handler), RateLimiter(clock=LoopClock()))
+    async with httpx.AsyncClient(transport=transport, base_url="https://altatech.ai") as http:
+        response = await http.head("/v1/bot/detail", headers={"Authorization": "Bearer sk-x"})
+
+    assert response.status_code == 200
