@@ -26,6 +26,12 @@ bad or non-HTTP URL                    ``UnsupportedProtocol``     never
 any other ``aiohttp.ClientError``      ``TransportError``          maybe
 =====================================  ==========================  =====================
 
+The table is applied in one place (``_Mapped``) around the send, the body read and its
+close. A body with a ``Content-Length`` of at most 64 KiB and no ``Content-Encoding`` (most
+API answers) is read whole right away (one step instead of a chain of generators per chunk;
+aiohttp enforces the length). Our own exceptions come later, from the client's one error
+boundary (``_boundary.py``), which also sanitises what it chains to.
+
 Timeouts map as httpx-aiohttp maps them: ``connect`` to aiohttp's ``sock_connect``,
 ``read`` to ``sock_read`` (per read, as in httpx), ``pool`` to aiohttp's ``connect`` (waiting
 for a pooled connection *and* connecting); aiohttp has no ``write`` timeout. A streamed body
@@ -42,15 +48,18 @@ otherwise and always under trio.
 from __future__ import annotations
 
 import asyncio
+import base64
 import importlib.util
 import logging
 import ssl
 from collections.abc import AsyncIterator, Callable
+from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 import httpx
 import sniffio
 
+from ._body import keep_body
 from ._constants import DEFAULT_CONNECTION_LIMITS
 from ._exceptions import ConfigurationError
 
@@ -62,8 +71,10 @@ __all__ = [
     "TransportChoice",
     "aiohttp_available",
     "aiohttp_transport",
+    "make_inner_transport",
     "make_transport",
     "map_aiohttp_error",
+    "transport_label",
 ]
 
 logger = logging.getLogger("altabots_async")
@@ -124,6 +135,31 @@ def map_aiohttp_error(
     return None
 
 
+class _Mapped:
+    """The one place the adapter maps a failure (sending, reading and closing a body): a
+    context manager, as a class (a generator-based one costs microseconds per call)."""
+
+    __slots__ = ("_request",)
+
+    def __init__(self, request: httpx.Request) -> None:
+        self._request = request
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc is None or not isinstance(exc, Exception):
+            return
+        mapped = map_aiohttp_error(exc, self._request)
+        if mapped is not None:
+            raise mapped from mapped.__cause__
+
+
 class _MappedStream(httpx.AsyncByteStream):
     """A response body whose read and close failures are mapped like the request's."""
 
@@ -132,31 +168,35 @@ class _MappedStream(httpx.AsyncByteStream):
         self._request = request
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        try:
+        with _Mapped(self._request):
             async for chunk in self._inner:
                 yield chunk
-        except (TimeoutError, httpx.TransportError, OSError) as exc:
-            mapped = _map_or_none(exc, self._request)
-            if mapped is None:
-                raise
-            raise mapped from mapped.__cause__
 
     async def aclose(self) -> None:
-        try:
+        with _Mapped(self._request):
             await self._inner.aclose()
-        except (TimeoutError, httpx.TransportError, OSError) as exc:
-            mapped = _map_or_none(exc, self._request)
-            if mapped is None:
-                raise
-            raise mapped from mapped.__cause__
 
 
-def _map_or_none(exc: BaseException, request: httpx.Request) -> httpx.TransportError | None:
-    import aiohttp
+_SMALL_BODY: Final = 64 * 1024
+"""A body with a ``Content-Length`` up to this, and no ``Content-Encoding``, is read whole."""
 
-    if isinstance(exc, aiohttp.ClientError | asyncio.TimeoutError | httpx.TransportError):
-        return map_aiohttp_error(exc, request)
-    return None
+
+def _small_and_plain(source: Any) -> bool:
+    length = source.content_length
+    return (
+        length is not None
+        and length <= _SMALL_BODY
+        and source.headers.get("Content-Encoding", "identity").lower() in ("identity", "")
+    )
+
+
+async def _read_whole(response: httpx.Response, source: Any) -> None:
+    """Read a small plain body in one step (no generator layers per chunk: most API answers
+    are a few hundred bytes) and keep it on the response; aiohttp enforces the length."""
+    content = await source.read()
+    source.release()
+    response.stream = httpx.ByteStream(content)
+    keep_body(response, content)
 
 
 def _adapter_class() -> type[AiohttpTransport]:
@@ -164,7 +204,6 @@ def _adapter_class() -> type[AiohttpTransport]:
         from httpx_aiohttp import AiohttpTransport
     except ImportError:
         raise ConfigurationError(_INSTALL_HINT) from None
-    import aiohttp
 
     class AiohttpAdapter(AiohttpTransport):
         """``httpx_aiohttp.AiohttpTransport`` with failures mapped by what is known."""
@@ -175,13 +214,12 @@ def _adapter_class() -> type[AiohttpTransport]:
                     "transport='aiohttp' runs on asyncio only; use 'httpx' or 'auto' under "
                     f"{_running_library()}"
                 )
-            try:
+            with _Mapped(request):
                 response: httpx.Response = await super().handle_async_request(request)
-            except (TimeoutError, httpx.TransportError, aiohttp.ClientError) as exc:
-                mapped = map_aiohttp_error(exc, request)
-                if mapped is None:
-                    raise
-                raise mapped from mapped.__cause__
+                source = getattr(response.stream, "_aiohttp_response", None)
+                if source is not None and _small_and_plain(source):
+                    await _read_whole(response, source)
+                    return response
             response.stream = _MappedStream(response.stream, request)  # type: ignore[arg-type]
             return response
 
@@ -222,12 +260,32 @@ def _choose(library: str | None) -> Literal["httpx", "aiohttp"]:
 
 
 def make_transport(
-    choice: Literal["httpx", "aiohttp"], *, verify: ssl.SSLContext | str | bool = True
+    choice: Literal["httpx", "aiohttp"],
+    *,
+    verify: ssl.SSLContext | str | bool = True,
+    proxy: httpx.Proxy | None = None,
 ) -> httpx.AsyncBaseTransport:
-    """A fresh inner transport of the named stack (``verify``: TLS verification, as httpx)."""
+    """A fresh inner transport of the named stack (``verify``: TLS verification, as httpx;
+    ``proxy``: an HTTP(S) proxy both stacks use the same way: ``CONNECT`` for https targets,
+    absolute-form requests for http ones)."""
     if choice == "aiohttp":
-        return aiohttp_transport(verify=verify)
-    return httpx.AsyncHTTPTransport(limits=DEFAULT_CONNECTION_LIMITS, verify=verify)
+        return aiohttp_transport(verify=verify, proxy=_auth_as_header(proxy))
+    return httpx.AsyncHTTPTransport(limits=DEFAULT_CONNECTION_LIMITS, verify=verify, proxy=proxy)
+
+
+def _auth_as_header(proxy: httpx.Proxy | None) -> httpx.Proxy | None:
+    """The proxy with its credentials moved into its headers, where aiohttp takes them
+    without its deprecated ``BasicAuth`` (which httpx-aiohttp would pass). aiohttp treats
+    an ``Authorization`` among the proxy headers as the proxy's: it sends it as
+    ``Proxy-Authorization`` on the ``CONNECT`` of an https target and on the request itself
+    for an http one, as httpx does (``tests/test_security_second_pass.py`` checks both)."""
+    if proxy is None or proxy.auth is None:
+        return proxy
+    user, password = proxy.auth
+    token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+    headers = httpx.Headers(proxy.headers)
+    headers["Authorization"] = f"Basic {token}"
+    return httpx.Proxy(proxy.url, ssl_context=proxy.ssl_context, headers=headers)
 
 
 class AutoTransport(httpx.AsyncBaseTransport):
@@ -267,3 +325,34 @@ class AutoTransport(httpx.AsyncBaseTransport):
 
     def __repr__(self) -> str:
         return f"AutoTransport(name={self.name!r})"
+
+
+def make_inner_transport(
+    choice: TransportChoice,
+    *,
+    verify: ssl.SSLContext | str | bool = True,
+    proxy: httpx.Proxy | None = None,
+) -> httpx.AsyncBaseTransport:
+    """The transport that really sends: ``"auto"`` decides at the first request (see
+    :class:`AutoTransport`), ``"httpx"`` / ``"aiohttp"`` now; ``verify`` and ``proxy`` go to
+    whichever stack is made."""
+    if choice == "auto":
+        if verify is True and proxy is None:
+            return AutoTransport()
+        return AutoTransport(lambda chosen: make_transport(chosen, verify=verify, proxy=proxy))
+    if choice not in ("httpx", "aiohttp"):
+        raise ConfigurationError(
+            f"transport must be 'auto', 'httpx', 'aiohttp' or an httpx transport, not {choice!r}"
+        )
+    return make_transport(choice, verify=verify, proxy=proxy)
+
+
+def transport_label(inner: httpx.AsyncBaseTransport) -> str:
+    """The name ``client.transport_name`` shows for an inner transport."""
+    if isinstance(inner, AutoTransport):
+        return inner.name
+    if isinstance(inner, httpx.AsyncHTTPTransport):
+        return "httpx"
+    if type(inner).__name__ == "AiohttpAdapter":
+        return "aiohttp"
+    return type(inner).__name__

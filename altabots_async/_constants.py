@@ -35,3 +35,8 @@ MAX_ERROR_EXCERPT = 2048
 MAX_SSE_EVENT_BYTES = 8 * 1024 * 1024
 
 RATE_LIMIT_HEADERS = ("x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset")
+# A whole streamed reply: decoded bytes and events (a small gzip body can carry millions of
+# tiny events); the stream keeps only the last STREAM_EVENTS_KEPT event objects.
+MAX_STREAM_BYTES = 32 * 1024 * 1024
+MAX_STREAM_EVENTS = 100_000
+STREAM_EVENTS_KEPT = 1_000

@@ -37,6 +37,8 @@ from typing import Any, Final, NamedTuple
 
 import httpx
 
+from ._sanitize import SCRUBBED, safe_request, safe_response
+
 __all__ = [
     "ENDPOINT_ERRORS",
     "APIConnectionError",
@@ -64,7 +66,38 @@ __all__ = [
 
 
 class AltaBotsError(Exception):
-    """Base class of every error this library raises."""
+    """Base class of every error this library raises.
+
+    Every error pickles and unpickles (Celery result backends, process pools, joblib): its
+    attributes travel, a request or response it refers to is a copy without credentials, and
+    its chained cause stays behind (pickle never keeps one). An error's cause is never a
+    foreign exception itself but a sanitised copy (same type name and message).
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_restore, (type(self), self.args, _portable(vars(self))))
+
+
+def _portable(state: dict[str, Any]) -> dict[str, Any]:
+    """An error's attributes as they may leave the process: no credentials, no live I/O."""
+    out: dict[str, Any] = {}
+    for name, value in state.items():
+        if isinstance(value, httpx.Request):
+            value = safe_request(value)
+        elif isinstance(value, httpx.Response):
+            value = safe_response(value)
+        elif isinstance(value, BaseException):
+            continue
+        out[name] = value
+    return out
+
+
+def _restore(cls: type[AltaBotsError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    """Unpickle an error without calling its ``__init__`` (keyword-only arguments)."""
+    error = cls.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class ConfigurationError(AltaBotsError, ValueError):
@@ -82,7 +115,8 @@ class APIConnectionError(AltaBotsError):
         self, message: str = "Connection error.", *, request: httpx.Request | None = None
     ) -> None:
         super().__init__(message)
-        self.request = request
+        self.request = safe_request(request)
+        """The request, without its credential headers (None if unknown)."""
 
 
 class APITimeoutError(APIConnectionError):
@@ -125,7 +159,10 @@ class APIStatusError(AltaBotsError):
         self.body = body
         self.method = method
         self.path = path
+        if response is not None and not response.extensions.get(SCRUBBED):
+            response = safe_response(response)
         self.response = response
+        """The response, buffered, without credential headers in it or its request."""
         super().__init__(self._describe())
 
     def _describe(self) -> str:

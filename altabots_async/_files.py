@@ -5,8 +5,11 @@ Rules:
 * an upload comes from a path (``str`` or ``os.PathLike``), from ``bytes``, or from an async
   iterable of ``bytes`` chunks; it is read into memory once, so that the scheduler can resend
   it after a 429 without reopening anything;
-* its size is checked before anything is sent: a path by ``stat`` and again after reading, a
-  stream chunk by chunk (reading stops at the first byte over the cap);
+* a path is opened once (without blocking: a FIFO with no writer cannot hang a worker
+  thread), must be a regular file (FIFOs, devices, directories are refused), and is read for
+  at most cap + 1 bytes, whatever ``stat`` claims (``/proc`` files say 0);
+* its size is checked before anything is sent: a stream chunk by chunk (reading stops at the
+  first byte over the cap), a path while it is read;
 * the file name sent is always a bare base name: ``../../etc/passwd`` becomes ``passwd``,
   ``C:\\dir\\a.mp3`` becomes ``a.mp3``; control characters are dropped; an empty result falls
   back to the call's default name. No directory part of a local path ever leaves the host.
@@ -17,6 +20,7 @@ from __future__ import annotations
 import base64
 import mimetypes
 import os
+import stat
 from collections.abc import AsyncIterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
@@ -24,11 +28,6 @@ import anyio
 import attrs
 
 from ._checks import InvalidParameterError
-from ._exceptions import ResponseValidationError
-from ._response import APIResponse, decode_json, raise_for_body, read_capped
-from ._transport import RATE_LIMIT_EXTENSION
-from .ratelimit._headers import RateLimitHeaders
-from .resources._base import RAW_RESPONSE
 
 if TYPE_CHECKING:
     from ._client import AsyncAltaBots
@@ -119,6 +118,51 @@ async def _read_stream(field: str, stream: AsyncIterable[Any], max_bytes: int) -
     return b"".join(chunks)
 
 
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+_READ_STEP = 1024 * 1024
+
+
+def _read_path(field: str, path: str | bytes, max_bytes: int) -> bytes:
+    """Open once, require a regular file, read at most ``max_bytes`` + 1 bytes (worker thread)."""
+    try:
+        fd = os.open(path, _OPEN_FLAGS | getattr(os, "O_BINARY", 0))
+    except OSError as exc:
+        raise InvalidParameterError(field, f"cannot read the file: {exc.strerror}") from None
+    try:
+        info = os.fstat(fd)
+        mode = info.st_mode
+        if not stat.S_ISREG(mode):
+            kind = (
+                "a directory"
+                if stat.S_ISDIR(mode)
+                else "a FIFO"
+                if stat.S_ISFIFO(mode)
+                else "a device"
+                if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+                else "not a regular file"
+            )
+            raise InvalidParameterError(field, f"cannot upload {kind}; pass a regular file")
+        if info.st_size > max_bytes:  # refused before reading (the read is capped anyway)
+            raise _too_large(field, info.st_size, max_bytes)
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        chunks: list[bytes] = []
+        total = 0
+        while total <= max_bytes:
+            chunk = os.read(fd, min(_READ_STEP, max_bytes + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+    except OSError as exc:
+        raise InvalidParameterError(field, f"cannot read the file: {exc.strerror}") from None
+    finally:
+        os.close(fd)
+    if total > max_bytes:
+        raise InvalidParameterError(field, f"file is larger than the {max_bytes}-byte limit")
+    return b"".join(chunks)
+
+
 async def read_upload(
     file: FileInput,
     *,
@@ -137,14 +181,7 @@ async def read_upload(
             or not one of the accepted input kinds.
     """
     if isinstance(file, str | os.PathLike):
-        path = anyio.Path(os.fspath(file))
-        try:
-            size = (await path.stat()).st_size
-        except OSError as exc:
-            raise InvalidParameterError(field, f"cannot read the file: {exc.strerror}") from None
-        if size > max_bytes:
-            raise _too_large(field, size, max_bytes)
-        content = await path.read_bytes()
+        content = await anyio.to_thread.run_sync(_read_path, field, os.fspath(file), max_bytes)
         name = safe_filename(filename or os.fspath(file), fallback=default_name)
     elif isinstance(file, bytes | bytearray | memoryview):
         content = bytes(file)
@@ -179,29 +216,11 @@ async def request_multipart(
     data: Mapping[str, Any] | None = None,
     field: str = "file",
 ) -> T:
-    """Send a multipart upload through the scheduler and structure the answer into ``cast_to``.
-
-    The body is encoded once, up front, so that the scheduler may resend it after a 429 (not
-    processed by definition) exactly as it does for JSON calls; httpx would otherwise stream
-    the parts and the transport could not replay them.
-    """
-    request = client._build_request(method, path, files=upload.multipart(field), data=data or None)
-    request.read()
-    response = await client._send(request)
-    content = await read_capped(response, client.max_response_bytes)
-    info = response.extensions.get(RATE_LIMIT_EXTENSION)
-    if isinstance(info, RateLimitHeaders):
-        client._shared.last_rate_limit = info
-    body, is_json = decode_json(content)
-    raise_for_body(response, content, body, is_json, secret=client._api_key)
-    raw = APIResponse(response, content, body, cast_to)
-    if RAW_RESPONSE.get():
-        return raw  # type: ignore[return-value]
-    if not is_json:
-        raise ResponseValidationError(
-            f"{method} {request.url.path}: expected a JSON body", body=None
-        )
-    return raw.parse()
+    """Send a multipart upload through the client's one request path (the body is encoded
+    up front there, so the scheduler may resend it after a 429 as it does JSON calls)."""
+    return await client._request(
+        method, path, cast_to=cast_to, files=upload.multipart(field), data=data or None
+    )
 
 
 async def request_bytes(
@@ -218,15 +237,12 @@ async def request_bytes(
     A JSON error body (or an HTTP error status) raises the mapped :class:`APIStatusError` as
     for any other call. In ``with_raw_response`` mode the :class:`APIResponse` is returned.
     """
-    request = client._build_request(method, path, json=json, idempotent=idempotent)
-    response = await client._send(request)
-    content = await read_capped(response, max_bytes or client.max_response_bytes)
-    info = response.extensions.get(RATE_LIMIT_EXTENSION)
-    if isinstance(info, RateLimitHeaders):
-        client._shared.last_rate_limit = info
-    is_json_type = "json" in response.headers.get("content-type", "").lower()
-    body, is_json = decode_json(content) if is_json_type else (None, False)
-    raise_for_body(response, content, body, is_json, secret=client._api_key)
-    if RAW_RESPONSE.get():
-        return APIResponse(response, content, body, None)  # type: ignore[return-value]
-    return content
+    return await client._request(
+        method,
+        path,
+        cast_to=bytes,
+        json=json,
+        idempotent=idempotent,
+        expect="bytes",
+        max_bytes=max_bytes,
+    )

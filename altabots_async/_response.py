@@ -2,162 +2,30 @@
 
 from __future__ import annotations
 
-import contextlib
-import json
-import zlib
-from collections.abc import AsyncGenerator, Iterator
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, Generic, TypeVar
 
 import httpx
 
+from ._body import decode_json, iter_decoded, read_capped
 from ._constants import MAX_ERROR_EXCERPT
 from ._convert import structure
-from ._exceptions import (
-    APIStatusError,
-    ResponseTooLargeError,
-    ResponseValidationError,
-    endpoint_error,
-    error_class_for,
-)
-from ._secret import ApiKey
-from ._transport import RATE_LIMIT_EXTENSION, RETRIES_EXTENSION
+from ._exceptions import APIStatusError, ResponseValidationError, endpoint_error, error_class_for
+from ._options import RATE_LIMIT_EXTENSION, RETRIES_EXTENSION
+from ._sanitize import Secret, redact, safe_response
 from .ratelimit._headers import RateLimitHeaders
 
 T = TypeVar("T")
-
-STRICT_EXTENSION = "altabots_strict"
-"""Key in ``httpx.Request.extensions``: decode this call's answer strictly (see
-``AsyncAltaBots(strict=...)``); absent or False: leniently."""
 
 _SUCCESS_CODES = frozenset({0, 200})
 _ENVELOPE_KEYS = frozenset({"data", "meta", "links", "code", "message", "msg", "success"})
 
 
-_DECODE_STEP = 64 * 1024
-"""Most bytes one decompression step may produce (bounds memory whatever the ratio)."""
-
-
-class _Inflater:
-    """A gzip/deflate decoder whose every step yields at most ``_DECODE_STEP`` bytes.
-
-    httpx's own decoders inflate each received chunk whole: a 64 KiB chunk of a gzip bomb
-    becomes 64 MiB in one call. ``deflate`` is tried as zlib-wrapped first, then raw (servers
-    send both), as httpx does.
-    """
-
-    def __init__(self, encoding: str) -> None:
-        self._gzip = encoding in ("gzip", "x-gzip")
-        wbits = zlib.MAX_WBITS | 16 if self._gzip else zlib.MAX_WBITS
-        self._obj = zlib.decompressobj(wbits)
-        self._first = True
-
-    def feed(self, data: bytes) -> Iterator[bytes]:
-        while data:
-            try:
-                out = self._obj.decompress(data, _DECODE_STEP)
-            except zlib.error as exc:
-                if self._first and not self._gzip:
-                    self._first = False
-                    self._obj = zlib.decompressobj(-zlib.MAX_WBITS)
-                    continue
-                raise ResponseValidationError(f"invalid compressed body: {exc}") from None
-            self._first = False
-            data = self._obj.unconsumed_tail
-            if out:
-                yield out
-            if self._obj.eof:
-                return
-
-    def flush(self) -> Iterator[bytes]:
-        while True:
-            out = self._obj.decompress(self._obj.unconsumed_tail, _DECODE_STEP)
-            if not out:
-                return
-            yield out
-
-
-_IDENTITY = frozenset({"", "identity"})
-
-
-async def iter_decoded(response: httpx.Response) -> AsyncGenerator[bytes, None]:
-    """The body, decoded from the raw bytes in steps of at most 64 KiB.
-
-    Only ``gzip`` and ``deflate`` (the encodings we advertise) are decoded; any other
-    ``Content-Encoding`` (``br``, ``zstd``, ...) raises :class:`ResponseValidationError`
-    rather than letting an unbounded decoder inflate it. A response whose body was already
-    read into memory (a test double, a buffered response) is handed out as it is.
-    """
-    if hasattr(response, "_content"):
-        content = response.content
-        for start in range(0, len(content), _DECODE_STEP):
-            yield content[start : start + _DECODE_STEP]
-        return
-    encodings = [
-        part.strip().lower()
-        for part in response.headers.get("content-encoding", "").split(",")
-        if part.strip().lower() not in _IDENTITY
-    ]
-    if not encodings:
-        raw = cast(AsyncGenerator[bytes, None], response.aiter_raw())
-        async with contextlib.aclosing(raw):
-            async for chunk in raw:
-                yield chunk
-        return
-    if len(encodings) > 1 or encodings[0] not in ("gzip", "x-gzip", "deflate"):
-        await response.aclose()
-        raise ResponseValidationError(
-            f"unsupported Content-Encoding {response.headers.get('content-encoding')!r} "
-            "(only gzip and deflate are accepted)"
-        )
-    inflater = _Inflater(encodings[0])
-    raw = cast(AsyncGenerator[bytes, None], response.aiter_raw())
-    async with contextlib.aclosing(raw):
-        async for chunk in raw:
-            for piece in inflater.feed(chunk):
-                yield piece
-    for piece in inflater.flush():
-        yield piece
-
-
-async def read_capped(response: httpx.Response, max_bytes: int) -> bytes:
-    """Read a streamed body, failing once more than ``max_bytes`` have been decoded.
-
-    Compressed bodies are inflated in bounded steps (:func:`iter_decoded`), so a small
-    compressed body that expands past the cap fails after at most ``max_bytes`` + 64 KiB of
-    output was produced, whatever its compression ratio.
-    """
-    length = response.headers.get("content-length")
-    if length is not None and length.isdigit() and int(length) > max_bytes:
-        await response.aclose()
-        raise ResponseTooLargeError(f"response body of {length} bytes exceeds {max_bytes}")
-    chunks: list[bytes] = []
-    total = 0
-    body = iter_decoded(response)
-    try:
-        async for chunk in body:
-            total += len(chunk)
-            if total > max_bytes:
-                raise ResponseTooLargeError(f"response body exceeds {max_bytes} bytes once decoded")
-            chunks.append(chunk)
-    finally:
-        await body.aclose()
-        await response.aclose()
-    return b"".join(chunks)
-
-
-def _excerpt(content: bytes) -> str:
-    text = content[:MAX_ERROR_EXCERPT].decode("utf-8", "replace")
-    return " ".join(text.split())[:500]
-
-
-def decode_json(content: bytes) -> tuple[Any, bool]:
-    """(value, ok): the decoded JSON, or (None, False) for an empty or non-JSON body."""
-    if not content.strip():
-        return None, False
-    try:
-        return json.loads(content), True
-    except (ValueError, RecursionError):
-        return None, False
+def _excerpt(content: bytes | str, secret: Secret = None) -> str:
+    """A short one-line excerpt of a body, the key masked before the cut."""
+    if isinstance(content, bytes):
+        content = content[: 2 * MAX_ERROR_EXCERPT].decode("utf-8", "replace")
+    text = " ".join(redact(content[: 2 * MAX_ERROR_EXCERPT], secret).split())
+    return text[:500]
 
 
 def find_error(body: Any) -> tuple[int | str | None, str | None] | None:
@@ -191,31 +59,16 @@ def find_error(body: Any) -> tuple[int | str | None, str | None] | None:
     return None
 
 
+STRICT_EXTENSION = "altabots_strict"
+"""Key in ``httpx.Request.extensions``: decode this call's answer strictly (see
+``AsyncAltaBots(strict=...)``); absent or False: leniently."""
+
+
 def unwrap(body: Any) -> Any:
     """The payload of a success body: ``data`` of an envelope, else the body itself."""
     if isinstance(body, dict) and "data" in body and set(body) <= _ENVELOPE_KEYS:
         return body["data"]
     return body
-
-
-def redact(value: Any, secret: ApiKey | str | None, depth: int = 0) -> Any:
-    """``value`` with every occurrence of ``secret`` in its strings replaced by ``***``
-    (dicts and lists walked to a bounded depth; deeper data is dropped)."""
-    if isinstance(secret, ApiKey):
-        secret = secret.reveal()
-    if not secret:
-        return value
-    if isinstance(value, str):
-        return value.replace(secret, "***") if secret in value else value
-    if depth > 64:
-        return None
-    if isinstance(value, dict):
-        return {
-            redact(k, secret, depth + 1): redact(v, secret, depth + 1) for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [redact(item, secret, depth + 1) for item in value]
-    return value
 
 
 def raise_for_body(
@@ -224,13 +77,14 @@ def raise_for_body(
     body: Any,
     is_json: bool,
     *,
-    secret: ApiKey | None = None,
+    secret: Secret = None,
 ) -> None:
     """Raise the mapped APIStatusError if the response is an error (by status or body).
 
     The message is the server's (or an excerpt of a non-JSON body), at most 2 KiB, with
-    ``secret`` (the API key, which a server may echo) replaced by ``***`` there and in
-    ``body``. No header is ever part of it.
+    ``secret`` (the API key, which a server may echo) masked first, whole or in pieces, there
+    and in ``code``, ``request_id``, ``body`` and the response copy the error keeps. No header
+    is ever part of the message.
     """
     status = response.status_code
     found = find_error(body) if is_json else None
@@ -238,22 +92,20 @@ def raise_for_body(
         return
     request_id = response.headers.get("x-request-id") or response.headers.get("request-id")
     if request_id is not None:
-        request_id = request_id[:128]
+        request_id = redact(request_id, secret)[:128]
     method = response.request.method if response._request is not None else None
     path = response.request.url.path if response._request is not None else None
     if found is not None:
         code, message = found
     elif is_json:
-        code, message = None, _excerpt(content)
+        code, message = None, _excerpt(content, secret)
     else:
-        excerpt = _excerpt(content)
+        excerpt = _excerpt(content, secret)
         code, message = None, f"(non-JSON body) {excerpt}" if content else "(empty body)"
     if message is not None:
-        message = redact(message[:MAX_ERROR_EXCERPT], secret)
+        message = redact(message, secret)[:MAX_ERROR_EXCERPT]
     if isinstance(code, str):
-        code = redact(code[:128], secret)
-    if request_id is not None:
-        request_id = redact(request_id, secret)
+        code = redact(code, secret)[:128]
     effective_status = status if status >= 400 else 400
     meaning = endpoint_error(method or "", path or "", status, code)
     if meaning is not None:
@@ -270,7 +122,7 @@ def raise_for_body(
         body=redact(body, secret) if is_json else None,
         method=method,
         path=path,
-        response=response,
+        response=safe_response(response, content=content, secret=secret),
     )
 
 
@@ -336,11 +188,14 @@ class APIResponse(Generic[T]):
         return f"<APIResponse [{self.status_code}] {self.http_response.request.url.path}>"
 
 
-def ensure_ok(response: APIResponse[Any]) -> None:
-    """Raise unless ``response`` is a success (used by the request path)."""
-    raise_for_body(
-        response.http_response, response.content, response.body, response.body is not None
-    )
-
-
-__all__ = ["APIResponse", "APIStatusError", "decode_json", "find_error", "read_capped", "unwrap"]
+__all__ = [
+    "APIResponse",
+    "APIStatusError",
+    "decode_json",
+    "find_error",
+    "iter_decoded",
+    "raise_for_body",
+    "read_capped",
+    "redact",
+    "unwrap",
+]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from typing import Final
 
 from ._exceptions import ConfigurationError
@@ -45,6 +46,24 @@ def key_problem(value: object) -> str | None:
                 "keys are visible ASCII (check for a stray newline or copy-paste artefact)"
             )
     return None
+
+
+def load_key(api_key: str | None, env_name: str) -> ApiKey:
+    """The key given, else the environment's, checked (:class:`ConfigurationError` naming
+    the problem, raised with the key out of every local of this frame)."""
+    raw = api_key if api_key is not None else os.environ.get(env_name)
+    del api_key
+    if raw is None or not isinstance(raw, str) or not raw.strip():
+        problem = key_problem(raw) if raw is not None and not isinstance(raw, str) else None
+        del raw
+        raise ConfigurationError(
+            problem or f"no API key: pass api_key=... or set the {env_name} environment variable"
+        )
+    problem = key_problem(raw)
+    if problem is not None:
+        del raw  # error trackers and --showlocals capture frame locals
+        raise ConfigurationError(problem)
+    return ApiKey(raw)
 
 
 class ApiKey:

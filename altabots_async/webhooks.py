@@ -41,6 +41,7 @@ import attrs
 
 from ._convert import structure
 from ._exceptions import AltaBotsError, ResponseValidationError
+from ._sanitize import printable
 from .types.conversations import LegacyReply, MessageReply
 
 __all__ = [
@@ -60,6 +61,8 @@ __all__ = [
 
 DEFAULT_MAX_WEBHOOK_BYTES = 1024 * 1024
 """Bodies larger than this (1 MiB) are refused before parsing."""
+_MAX_SHOWN = 300
+"""Most characters of sender-chosen text (key names, a field error) in an error message."""
 
 
 class WebhookError(AltaBotsError):
@@ -196,10 +199,19 @@ def _check_auth(headers: Mapping[str, str] | None, token: str) -> None:
         raise WebhookError("bad webhook credentials", reason="unauthorized")
 
 
+def _shown(text: object, limit: int = _MAX_SHOWN) -> str:
+    """Attacker-chosen text for a message: control characters escaped, bounded."""
+    value = printable(text)
+    return value if len(value) <= limit else value[: limit - 3] + "..."
+
+
 def _decode(body: bytes | str | Mapping[str, Any], max_bytes: int) -> dict[str, Any]:
     if isinstance(body, Mapping):
         return dict(body)
-    raw = body.encode("utf-8") if isinstance(body, str) else body
+    try:
+        raw = body.encode("utf-8") if isinstance(body, str) else body
+    except UnicodeEncodeError:  # a str holding a lone surrogate: no JSON text can be that
+        raise WebhookError("webhook body is not valid text", reason="bad_json") from None
     if not isinstance(raw, bytes | bytearray | memoryview):
         raise WebhookError(f"unsupported body type {type(body).__name__}", reason="bad_json")
     if len(raw) > max_bytes:
@@ -266,12 +278,14 @@ def parse_webhook_event(
     data = _decode(body, max_bytes)
     kind = _kind(data)
     if kind is None:
-        keys = ", ".join(sorted(str(key) for key in data)[:10])
+        keys = ", ".join(_shown(key, 40) for key in sorted(str(key) for key in data)[:10])
         raise WebhookError(f"unknown webhook shape (keys: {keys})", reason="bad_shape")
     try:
         event: WebhookEvent = structure(data, kind)
     except ResponseValidationError as exc:
-        raise WebhookError(f"bad {kind.__name__} payload: {exc}", reason="bad_shape") from None
+        raise WebhookError(
+            f"bad {kind.__name__} payload: {_shown(exc)}", reason="bad_shape"
+        ) from None
     if isinstance(event, WorkflowResultEvent):
         event = attrs.evolve(event, raw=data)
     return event

@@ -10,17 +10,26 @@ counted). Each cell is the median of ``REPEATS`` runs, the contenders interleave
 Two extra rows rerun raw httpx in child processes, with and without ``sniffio`` installed
 (httpcore then retries the failing import on every lock it creates): why this client
 depends on it.
+
+``python -m benchmarks.bench_transports --compare OTHER_CHECKOUT`` measures the layer table
+(concurrency 50, aiohttp) of this checkout and of another one (e.g. ``git archive <commit>``
+unpacked) in the same run: child processes, the two checkouts interleaved, medians. The
+ladder code is this checkout's; only the ``altabots_async`` package differs.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import json
+import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from . import _common as c
@@ -347,3 +356,77 @@ def _chart(cells: dict[str, dict[int, dict[str, float]]]) -> None:
     fig.tight_layout()
     fig.savefig(c.chart_path(NAME), dpi=100)
     plt.close(fig)
+
+
+def _ladder_child(package_root: Path, url: str, n: int) -> dict[str, float]:
+    """The ladder (c=50) in a fresh interpreter importing ``altabots_async`` from
+    ``package_root`` (the benchmark code is this checkout's)."""
+    code = (
+        "import asyncio, json\n"
+        "import altabots_async\n"
+        "from benchmarks.bench_transports import run_ladder\n"
+        f"out = asyncio.run(run_ladder({url!r}, 50, {n}))\n"
+        "print(json.dumps({'package': altabots_async.__file__,"
+        " 'cpu': {k: v['cpu_us'] for k, v in out.items()}}))\n"
+    )
+    with tempfile.TemporaryDirectory(prefix="ladder-") as cwd:
+        os.symlink(package_root / "altabots_async", Path(cwd) / "altabots_async")
+        env = dict(os.environ, PYTHONPATH=str(c.ROOT))
+        out = subprocess.run(  # noqa: S603 - our own interpreter
+            [sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True,
+            check=True, timeout=600,
+        )  # fmt: skip
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["package"].startswith(cwd), result["package"]
+    cpu: dict[str, float] = result["cpu"]
+    return cpu
+
+
+def compare(other: Path, repeats: int, n: int) -> dict[str, Any]:
+    """The layer table of ``other`` and of this checkout, same run, interleaved."""
+    roots = {"before": other.resolve(), "after": c.ROOT}
+    runs: dict[str, list[dict[str, float]]] = {"before": [], "after": []}
+    with c.simulator_process() as url:
+        for _ in range(repeats):
+            for name, root in roots.items():
+                runs[name].append(_ladder_child(root, url, n))
+                print(f"  {name}: { {k[:12]: round(v) for k, v in runs[name][-1].items()} }")
+    # each run's own differences, then their median (the machine's load moves whole runs)
+    table: dict[str, dict[str, float]] = {}
+    for name, rs in runs.items():
+        cells = {k: c.median([r[k] for r in rs]) for k in LADDER}
+        cells["scheduler layer"] = c.median([r[LADDER[2]] - r[LADDER[1]] for r in rs])
+        cells["client layer"] = c.median([r[LADDER[3]] - r[LADDER[2]] for r in rs])
+        cells["ours (scheduler + client)"] = c.median([r[LADDER[3]] - r[LADDER[1]] for r in rs])
+        table[name] = cells
+    return {"repeats": repeats, "calls": n, "table": table, "runs": runs}
+
+
+def _compare_markdown(data: dict[str, Any]) -> str:
+    before, after = data["table"]["before"], data["table"]["after"]
+    names = [*LADDER, "scheduler layer", "client layer", "ours (scheduler + client)"]
+    rows = [[name, before[name], after[name], after[name] / before[name]] for name in names]
+    head = ["layer (c=50, aiohttp)", "before µs", "after µs", "after / before"]
+    return (
+        f"Client CPU µs per call, median of {data['repeats']} interleaved runs of"
+        f" {data['calls']} calls each (layer rows: the median of each run's own"
+        " difference):\n\n" + c.table(head, rows)
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``--compare OTHER_CHECKOUT``: the layer table before and after, same run."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_transports")
+    parser.add_argument("--compare", type=Path, required=True, help="the other checkout")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--calls", type=int, default=2000)
+    args = parser.parse_args(argv)
+    data = compare(args.compare, args.repeats, args.calls)
+    markdown = _compare_markdown(data)
+    print(markdown)
+    c.write("transports_ladder_compare", data, markdown)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

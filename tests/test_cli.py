@@ -376,3 +376,182 @@ def test_the_module_runs_as_a_program_and_debug_logs_hide_the_key() -> None:
     assert "Simulated Support Agent" in result.stdout
     assert "altabots_async DEBUG client created" in result.stderr
     assert CANARY not in result.stdout + result.stderr
+
+
+# --------------------------------------------------------------------------- hardening (issue 15)
+
+
+def answered_file(path: Path, *, failed: bool = True) -> Path:
+    """An output file holding one answer and (``failed``) one error record: a rerun
+    rewrites it (the failed line is asked again)."""
+    records = [{"id": "1", "question": "a", "answer": "Echo: a"}]
+    if failed:
+        records.append({"id": "2", "question": "b", "error": {"type": "X", "message": "m"}})
+    return write_jsonl(path, records)
+
+
+def two_questions(tmp_path: Path) -> Path:
+    return write_jsonl(
+        tmp_path / "q.jsonl", [{"id": 1, "question": "a"}, {"id": 2, "question": "b"}]
+    )
+
+
+def test_batch_rewrite_keeps_the_output_mode(
+    served: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A resume rewrites the output through a temporary file and keeps its 0600 mode."""
+    source = two_questions(tmp_path)
+    output = answered_file(tmp_path / "answers.jsonl")
+    output.chmod(0o600)
+
+    code, _, _ = run_cli(capsys, "batch", str(source), "-o", str(output))
+
+    assert code == 0
+    assert output.stat().st_mode & 0o777 == 0o600
+    assert [r["id"] for r in read_jsonl(output)] == ["1", "2"]
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_batch_rewrite_never_writes_through_a_planted_tmp_link(
+    served: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A symlink planted at the old predictable ``OUTPUT.tmp`` name is left alone, and so
+    is the file it points to."""
+    source = two_questions(tmp_path)
+    output = answered_file(tmp_path / "answers.jsonl")
+    victim = tmp_path / "victim.txt"
+    victim.write_text("do not touch\n", encoding="utf-8")
+    (tmp_path / "answers.jsonl.tmp").symlink_to(victim)
+
+    code, _, _ = run_cli(capsys, "batch", str(source), "-o", str(output))
+
+    assert code == 0
+    assert victim.read_text(encoding="utf-8") == "do not touch\n"
+    assert (tmp_path / "answers.jsonl.tmp").is_symlink()
+
+
+def test_batch_refuses_an_output_path_that_is_a_link(
+    served: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """An output path that is a symbolic link is refused (exit 2); its target is untouched."""
+    source = two_questions(tmp_path)
+    target = answered_file(tmp_path / "real.jsonl")
+    before = target.read_bytes()
+    link = tmp_path / "answers.jsonl"
+    link.symlink_to(target)
+
+    code, _, err = run_cli(capsys, "batch", str(source), "-o", str(link))
+
+    assert code == 2
+    assert "symbolic link" in err
+    assert target.read_bytes() == before
+
+
+def test_batch_refuses_json_lines_it_did_not_write(
+    served: str, sim: Simulator, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """An existing JSONL file whose lines are JSON but not answer records is never
+    emptied: refused, untouched, nothing asked."""
+    source = two_questions(tmp_path)
+    output = tmp_path / "events.jsonl"
+    output.write_text('{"event": "login"}\n{"event": "logout"}\n', encoding="utf-8")
+
+    code, _, err = run_cli(capsys, "batch", str(source), "-o", str(output))
+
+    assert code == 2
+    assert "refusing to touch the file" in err
+    assert output.read_text(encoding="utf-8") == '{"event": "login"}\n{"event": "logout"}\n'
+    assert sim.requests() == []
+
+
+def test_batch_writes_an_answer_holding_a_lone_surrogate(
+    served: str, sim: Simulator, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A reply with a lone surrogate (valid JSON) does not abort the batch: it is written
+    with a \\u escape, the other lines are answered, and a rerun finds it answered."""
+    from altabots_async.testing import Context, Response
+
+    @sim.route("POST", "/v2/conversation/message")
+    async def message(ctx: Context) -> Response:
+        conversation_id = ctx.request.json()["conversation_id"]
+        text = "half \ud83d of a pair"
+        reply = {
+            "conversation_id": conversation_id,
+            "message_id": "m1",
+            "output": [{"content": {"text": text}}],
+        }
+        return Response(200, (("content-type", "application/json"),), json.dumps(reply).encode())
+
+    rows = [{"id": i, "question": f"q{i}"} for i in range(3)]
+    source = write_jsonl(tmp_path / "q.jsonl", rows)
+    output = tmp_path / "answers.jsonl"
+
+    code, _, _ = run_cli(capsys, "batch", str(source), "-o", str(output))
+    records = read_jsonl(output)
+    rerun, _, err = run_cli(capsys, "batch", str(source), "-o", str(output))
+
+    assert code == 0
+    assert sorted(r["id"] for r in records) == ["0", "1", "2"]
+    assert all(r["answer"] == "half \ud83d of a pair" for r in records)
+    assert b"\\ud83d" in output.read_bytes()
+    assert rerun == 0
+    assert "3 already answered" in err
+
+
+ESCAPES = "\x1b]0;owned\x07\x1b[2J\x9b31m"
+
+
+def test_server_text_is_printed_with_control_characters_escaped(
+    served: str, sim: Simulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Agent fields and server error messages carry no terminal escape sequence to the
+    terminal: ESC, BEL and C1 controls are shown as \\xNN."""
+    from altabots_async.testing import Context, Response
+
+    @sim.route("GET", "/v1/bot/detail")
+    async def agent(ctx: Context) -> Response:
+        return Response.json({"code": 0, "data": {"bot_id": "b1", "name": f"Evil{ESCAPES}"}})
+
+    code, out, _ = run_cli(capsys, "agent")
+    assert code == 0
+    assert "\\x1b]0;owned\\x07" in out
+
+    @sim.route("GET", "/v1/bot/detail")  # the same path, now answering an error
+    async def failing(ctx: Context) -> Response:
+        return Response.error(400, 40000, f"bad {ESCAPES} request")
+
+    code, _, err = run_cli(capsys, "agent")
+
+    assert code == 1
+    assert "\\x1b[2J" in err
+    for text in (out, err):
+        assert not any(ch in text for ch in "\x1b\x07\x9b")
+
+
+def test_chat_replies_keep_newlines_but_not_escape_sequences(
+    served: str, sim: Simulator, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A streamed reply keeps its line breaks; its control characters are escaped."""
+    import io
+
+    from altabots_async.testing import Context, Response
+
+    async def chunks() -> Any:
+        for event in (
+            {"code": 11, "data": {"message_id": "m1"}},
+            {"code": 3, "data": f"line one\nline two{ESCAPES}"},
+            {"code": 0},
+        ):
+            yield b"data: " + json.dumps(event).encode() + b"\n\n"
+
+    @sim.route("POST", "/v2/conversation/message")
+    async def message(ctx: Context) -> Response:
+        return Response.stream(chunks())
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO("hi\n"))
+
+    code, out, _ = run_cli(capsys, "chat")
+
+    assert code == 0
+    assert "agent> line one\nline two\\x1b]0;owned\\x07" in out
+    assert "\x1b" not in out

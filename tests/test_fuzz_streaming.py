@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from altabots_async import AsyncAltaBots, ResponseTooLargeError, StreamError
-from altabots_async import _streaming as streaming
+from altabots_async import _sse as streaming  # the parser lives in _sse.py
 from altabots_async._streaming import EventParser, to_event
 from altabots_async.types.conversations import StreamEvent
 

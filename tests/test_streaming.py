@@ -4,6 +4,8 @@ closing and failure rules, over scripted HTTP and against the simulator."""
 from __future__ import annotations
 
 import json
+import tracemalloc
+import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -12,6 +14,7 @@ import httpx
 import pytest
 
 from altabots_async import (
+    APIConnectionError,
     AsyncAltaBots,
     MessageStream,
     MessageStreamError,
@@ -493,7 +496,8 @@ async def test_transport_error_mid_stream_raises_with_partial_text(
         await client.conversations.stream_message(CID, "hi").final()
 
     assert info.value.partial_text == "Hel"
-    assert isinstance(info.value.__cause__, httpx.ReadError)
+    assert isinstance(info.value.__cause__, APIConnectionError)  # through the one boundary
+    assert isinstance(info.value.__cause__.__cause__, httpx.ReadError)
     assert body.closed
 
 
@@ -671,3 +675,102 @@ async def test_sim_stream_unknown_conversation(sim_client: AsyncAltaBots) -> Non
     with pytest.raises(NotFoundError):
         async with sim_client.conversations.stream_message("0" * 24, "hi"):
             pass
+
+
+# ----------------------------------------------------------------------------- whole-stream caps
+
+
+def gzip_stream(events: int, text: str = ".") -> bytes:
+    """``events`` tiny text deltas and an end event, gzip-compressed (a few KiB)."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    delta = b'data: {"code":3,"data":"' + text.encode() + b'"}\n\n'
+    body = packer.compress(sse({"code": 11, "data": {"message_id": "m1"}}))
+    for _ in range(events // 1000):
+        body += packer.compress(delta * 1000)
+    body += packer.compress(delta * (events % 1000))
+    return body + packer.compress(sse({"code": 0, "data": None})) + packer.flush()
+
+
+def gzip_client(body: bytes, **options: Any) -> AsyncAltaBots:
+    """A client whose streamed replies are ``body`` (gzip, SSE)."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200,
+            headers={"content-encoding": "gzip", "content-type": "text/event-stream"},
+            stream=httpx.ByteStream(body),
+        )
+
+    return AsyncAltaBots(
+        KEY, base_url="https://altatech.ai/", transport=httpx.MockTransport(handler), **options
+    )
+
+
+@pytest.mark.anyio
+@LEFT_EARLY
+async def test_a_small_gzip_body_of_200k_events_hits_the_event_cap_in_bounded_memory() -> None:
+    """A few KiB of gzip carrying 200,001 events: ResponseTooLargeError at the default cap
+    of 100,000 events, and the heap grows by a few MiB, not by the ~78 MB of keeping them."""
+    body = gzip_stream(200_000)
+    assert len(body) < 16 * 1024
+    async with gzip_client(body) as client:
+        stream = client.conversations.stream_message(CID, "hi")
+        tracemalloc.start()
+        try:
+            start, _ = tracemalloc.get_traced_memory()
+            with pytest.raises(ResponseTooLargeError, match="100000 events"):
+                async with stream:
+                    async for _ in stream:
+                        pass
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+
+    assert stream.event_count == 100_000
+    assert len(stream.events) == 1_000
+    assert (peak - start) / 2**20 < 16, (peak - start) / 2**20
+
+
+@pytest.mark.anyio
+@LEFT_EARLY
+@pytest.mark.parametrize(
+    ("options", "match"),
+    [
+        ({"max_stream_events": 50}, "50 events"),
+        ({"max_stream_bytes": 64 * 1024}, "65536 bytes"),
+    ],
+)
+async def test_whole_stream_caps_are_configurable(options: dict[str, int], match: str) -> None:
+    """max_stream_events / max_stream_bytes cap a whole reply with a typed error; the text
+    received so far is kept on the stream."""
+    async with gzip_client(gzip_stream(10_000, "abc"), **options) as client:
+        stream = client.conversations.stream_message(CID, "hi")
+        with pytest.raises(ResponseTooLargeError, match=match):
+            await stream.final()
+
+    assert stream.text.startswith("abcabc")
+    assert stream.response is not None and stream.response.is_closed
+
+
+@pytest.mark.anyio
+async def test_only_the_last_events_are_kept_but_the_reply_is_whole() -> None:
+    """1,500 events: ``events`` keeps the last 1,000, ``event_count`` counts all, and the
+    text is complete."""
+    async with gzip_client(gzip_stream(1_500, "x")) as client:
+        stream = client.conversations.stream_message(CID, "hi")
+        reply = await stream.final()
+
+    assert stream.event_count == 1_502  # message info, 1,500 deltas, end
+    assert len(stream.events) == 1_000
+    assert isinstance(stream.events[-1], EndEvent)
+    assert reply.output[0].content is not None
+    assert reply.output[0].content.text == "x" * 1_500
+
+
+@pytest.mark.parametrize("bad", [0, -1, True, 1.5])
+def test_stream_caps_must_be_positive_ints(bad: Any) -> None:
+    """A cap that is not an int >= 1 is a ConfigurationError at construction."""
+    from altabots_async import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="max_stream_events"):
+        AsyncAltaBots(KEY, max_stream_events=bad)

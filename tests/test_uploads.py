@@ -4,9 +4,11 @@ reduced to their base name; base64 document helpers (``_files.py``)."""
 from __future__ import annotations
 
 import base64
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import anyio
 import httpx
 import pytest
 import respx
@@ -285,3 +287,64 @@ async def test_upload_body_is_replayable(client: AsyncAltaBots, router: respx.Mo
     [request] = sent
     assert _is_replayable(request)
     assert b"ID3..." in request.content
+
+
+# ----------------------------------------------------------------------------- unbounded sources
+
+
+async def test_a_fifo_is_refused_without_hanging(tmp_path: Path) -> None:
+    """A FIFO with no writer would block open() in a worker thread forever: it is opened
+    without blocking and refused as not a regular file."""
+    fifo = tmp_path / "audio.mp3"
+    os.mkfifo(fifo)
+
+    with anyio.fail_after(5), pytest.raises(InvalidParameterError, match="FIFO"):
+        await read_upload(fifo, max_bytes=MIB)
+
+
+async def test_a_fifo_with_a_writer_is_refused_too(tmp_path: Path) -> None:
+    """A FIFO whose writer would stream far past the cap is refused before any read."""
+    fifo = tmp_path / "audio.mp3"
+    os.mkfifo(fifo)
+    writer = os.open(fifo, os.O_RDWR | os.O_NONBLOCK)  # a writer end that never blocks us
+    try:
+        os.write(writer, b"x" * 4096)
+        with anyio.fail_after(5), pytest.raises(InvalidParameterError, match="FIFO"):
+            await read_upload(fifo, max_bytes=1024)
+    finally:
+        os.close(writer)
+
+
+@pytest.mark.parametrize(
+    ("path", "kind"),
+    [
+        pytest.param(p, kind, marks=pytest.mark.skipif(not Path(p).exists(), reason="missing"))
+        for p, kind in [("/dev/zero", "device"), ("/dev/urandom", "device"), ("/", "directory")]
+    ],
+)
+async def test_devices_and_directories_are_refused(path: str, kind: str) -> None:
+    """Only regular files are read: /dev/zero would be read without end."""
+    with anyio.fail_after(5), pytest.raises(InvalidParameterError, match=kind):
+        await read_upload(path, max_bytes=MIB)
+
+
+PROC_FILE = Path("/proc/self/maps")
+
+
+@pytest.mark.skipif(not PROC_FILE.exists(), reason="no /proc here")
+async def test_a_file_whose_size_lies_is_read_at_most_to_the_cap() -> None:
+    """/proc files claim size 0; the read stops past the cap (a typed error), whatever stat
+    said."""
+    source = PROC_FILE
+    with pytest.raises(InvalidParameterError, match="larger than the 64-byte limit"):
+        await read_upload(source, max_bytes=64)
+
+
+async def test_a_regular_file_at_the_cap_is_read_whole(tmp_path: Path) -> None:
+    """The bounded read loses nothing of a file within the cap."""
+    path = tmp_path / "a.mp3"
+    path.write_bytes(bytes(range(256)) * 4096)  # 1 MiB, more than one read step
+
+    upload = await read_upload(path, max_bytes=MIB)
+
+    assert upload.content == path.read_bytes()

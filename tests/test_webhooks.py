@@ -238,3 +238,42 @@ def test_module_says_there_is_no_signature_scheme() -> None:
 
     assert module.__doc__ is not None
     assert "No signature scheme" in module.__doc__
+
+
+# ----------------------------------------------------------------------------- hostile senders
+
+
+def test_key_names_in_errors_are_escaped_and_bounded() -> None:
+    """Sender-chosen key names cannot forge log lines (newlines, ESC) or flood a message."""
+    forged = "x\n2026-01-01 INFO login ok user=admin\x1b[2J" + "k" * 10_000
+    body = json.dumps({forged: 1, "other": 2})
+
+    with pytest.raises(WebhookError) as info:
+        parse_webhook_event(body)
+
+    message = str(info.value)
+    assert info.value.reason == "bad_shape"
+    assert "\n" not in message and "\x1b" not in message
+    assert "\\n2026-01-01" in message
+    assert len(message) < 1_000
+
+
+def test_a_field_error_is_escaped_and_bounded() -> None:
+    """A payload of a known shape with a bad field: the error names it, escaped, bounded."""
+    body = json.dumps(
+        {"conversation_id": "c1", "message_id": "m1", "output": "\x1b]0;owned\x07" * 5_000}
+    )
+
+    with pytest.raises(WebhookError) as info:
+        parse_webhook_event(body)
+
+    assert "\x1b" not in str(info.value) and "\x07" not in str(info.value)
+    assert len(str(info.value)) < 1_000
+
+
+def test_a_text_body_with_a_lone_surrogate_is_a_webhook_error() -> None:
+    """A str body that no UTF-8 text can be is refused as bad JSON, not a UnicodeEncodeError."""
+    with pytest.raises(WebhookError) as info:
+        parse_webhook_event('{"conversation_id": "c1", "message_id": "\ud800"}')
+
+    assert info.value.reason == "bad_json"

@@ -11,7 +11,14 @@ Output: one JSON object per line, written whole and flushed as each answer arriv
 
 Resuming: a rerun reads the output first, keeps the answered lines, drops the failed ones
 (they are asked again) and a half-written last line (the trace of a kill), and asks only what
-is left. Each question gets its own conversation (two calls: create, then send).
+is left. Each question gets its own conversation (two calls: create, then send). A line this
+command did not write (not an answer or error record) makes it refuse to touch the file. The
+rewrite goes through an exclusive temporary file in the same directory, keeps the file's
+mode, and never follows a symbolic link (an output path that is one is refused).
+
+Every record is written whole: an answer that cannot be encoded as UTF-8 (a lone surrogate,
+valid in JSON) is written with ``\\u`` escapes; a record that cannot be written at all becomes
+that line's error record.
 
 A failed line is recorded and the batch goes on. Errors that would fail every line stop it
 (the key is rejected: exit 4; the host is unreachable: exit 3); what was written stays
@@ -21,11 +28,14 @@ valid, and a rerun resumes.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import stat
 import sys
+import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -113,9 +123,25 @@ def load_questions(path: Path) -> list[Question]:
     return questions
 
 
+def _is_record(record: Any) -> bool:
+    """Whether a decoded line is one this command writes (an answer or an error record)."""
+    return (
+        isinstance(record, dict)
+        and "id" in record
+        and "question" in record
+        and ("answer" in record or isinstance(record.get("error"), dict))
+    )
+
+
+def _refuse_symlink(path: Path) -> None:
+    if path.is_symlink():
+        fail(f"{path}: is a symbolic link; pass the file it points to")
+
+
 def load_answered(path: Path) -> dict[str, dict[str, Any]]:
     """The answered records of a previous run, and the output file rewritten to hold only
     them (failed lines are asked again; a half-written last line is dropped)."""
+    _refuse_symlink(path)
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -131,18 +157,51 @@ def load_answered(path: Path) -> dict[str, dict[str, Any]]:
         try:
             record = json.loads(raw)
         except (json.JSONDecodeError, UnicodeDecodeError):
+            record = None
+        if not _is_record(record):
             fail(f"{path}:{number}: not a line this command wrote; refusing to touch the file")
-        if isinstance(record, dict) and "answer" in record and "id" in record:
+        if "answer" in record:
             answered[str(record["id"])] = record
     if tail.strip() or len(answered) != sum(1 for raw in complete if raw.strip()):
-        temporary = path.with_name(path.name + ".tmp")
-        with temporary.open("w", encoding="utf-8") as out:
-            for record in answered.values():
-                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        _rewrite(path, b"".join(_encode(record) for record in answered.values()))
+    return answered
+
+
+def _rewrite(path: Path, content: bytes) -> None:
+    """Replace ``path`` by ``content`` atomically, keeping its mode, through an exclusive
+    temporary file in the same directory (never a predictable name, never a link)."""
+    mode = stat.S_IMODE(path.stat(follow_symlinks=False).st_mode)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with open(fd, "wb") as out:
+            os.chmod(temporary, mode)
+            out.write(content)
             out.flush()
             os.fsync(out.fileno())
-        temporary.replace(path)
-    return answered
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def _encode(record: dict[str, Any]) -> bytes:
+    """One JSONL line; ``\\u`` escapes when the text holds what UTF-8 cannot encode."""
+    text = json.dumps(record, ensure_ascii=False)
+    try:
+        return (text + "\n").encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: valid JSON, not valid UTF-8
+        return (json.dumps(record, ensure_ascii=True) + "\n").encode("ascii")
+
+
+def open_output(path: Path) -> IO[bytes]:
+    """The output file opened to append (created if missing), never through a link."""
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0), 0o666)
+    except OSError as exc:
+        fail(f"{path}: cannot open the output file ({exc.strerror})")
+    return open(fd, "ab")
 
 
 @attrs.define
@@ -177,15 +236,27 @@ def _error_record(question: Question, exc: BaseException) -> dict[str, Any]:
     }
 
 
+def _writer(out: IO[bytes]) -> Callable[[dict[str, Any], Question], bool]:
+    def write(record: dict[str, Any], question: Question) -> bool:
+        """Write one whole line; False (and the line's error record instead) on failure."""
+        try:
+            out.write(_encode(record))
+        except (ValueError, TypeError, OSError) as exc:
+            out.write(_encode(_error_record(question, exc)))
+            out.flush()
+            return False
+        out.flush()
+        return True
+
+    return write
+
+
 async def _run_batch(
-    client: Any, todo: list[Question], out: IO[str], progress: Progress, args: argparse.Namespace
+    client: Any, todo: list[Question], out: IO[bytes], progress: Progress, args: argparse.Namespace
 ) -> None:
     calls = client.with_options(priority=args.priority)
     pending: Iterator[Question] = iter(todo)
-
-    def write(record: dict[str, Any]) -> None:
-        out.write(json.dumps(record, ensure_ascii=False) + "\n")
-        out.flush()
+    write = _writer(out)
 
     async def worker() -> None:
         for question in pending:
@@ -199,11 +270,13 @@ async def _run_batch(
             except _FATAL:
                 raise
             except (AltaBotsError, ValueError) as exc:
-                write(_error_record(question, exc))
+                write(_error_record(question, exc), question)
                 progress.failed += 1
             else:
-                write(_record(question, reply))
-                progress.answered += 1
+                if write(_record(question, reply), question):
+                    progress.answered += 1
+                else:
+                    progress.failed += 1
 
     rate = Rate()
     started = time.monotonic()
@@ -245,7 +318,7 @@ def run(args: argparse.Namespace) -> int:
 
     async def main(target: Any) -> None:
         async with make_client(target, **client_options(args)) as client:
-            with output.open("a", encoding="utf-8") as out:
+            with open_output(output) as out:
                 await _run_batch(client, todo, out, progress, args)
 
     with target_for(args) as target:

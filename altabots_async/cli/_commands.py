@@ -14,6 +14,7 @@ from typing import Any
 import anyio
 import attrs
 
+from .._sanitize import printable
 from ._common import EXIT_OK, Target, make_client, resolve_target, simulated
 
 Command = Callable[[Any, argparse.Namespace, Target], Awaitable[int]]
@@ -70,11 +71,13 @@ async def _agent(client: Any, args: argparse.Namespace, target: Target) -> int:
     if args.json:
         _print_json(fields)
         return EXIT_OK
-    print(f"agent {agent.name or '(unnamed)'}  (id {agent.bot_id})")
+    # server text: control characters escaped (no escape sequence reaches the terminal)
+    print(f"agent {printable(agent.name or '(unnamed)')}  (id {printable(agent.bot_id)})")
     for name, value in fields.items():
         if name in ("name", "bot_id") or value in (None, "", []):
             continue
-        text = ", ".join(value) if isinstance(value, list) else str(value)
+        text = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+        text = printable(text)
         if len(text) > 100:
             text = text[:97] + "..."
         print(f"  {name:<22}{text}")
@@ -164,7 +167,7 @@ async def _chat(client: Any, args: argparse.Namespace, target: Target) -> int:
         async with chat.conversations.stream_message(conv.conversation_id, line) as stream:
             async for event in stream:
                 if isinstance(event, TextDeltaEvent):
-                    sys.stdout.write(event.text)
+                    sys.stdout.write(printable(event.text, keep_newlines=True))
                     sys.stdout.flush()
         sys.stdout.write("\n")
         sys.stdout.flush()

@@ -20,6 +20,7 @@ from .._exceptions import (
     ConfigurationError,
     QuotaExhaustedError,
 )
+from .._sanitize import printable
 from .._secret import fingerprint
 
 PROG = "altabots-async"
@@ -148,5 +149,6 @@ def is_tty(stream: IO[str]) -> bool:
 
 
 def err(message: str) -> None:
-    """Print one line to stderr, prefixed with the program's name."""
-    print(f"{PROG}: {message}", file=sys.stderr, flush=True)
+    """Print one line to stderr, prefixed with the program's name (control characters of
+    server text escaped: no terminal escape sequence reaches the terminal)."""
+    print(f"{PROG}: {printable(message)}", file=sys.stderr, flush=True)
